@@ -1,0 +1,35 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-slow bench lint install clean
+
+# (Re)install when the requirements change; creating .venv/ only when it is missing.
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Start Redis, the emulated access-service and the portal; Ctrl-C stops all three.
+run: $(STAMP)
+	@$(PY) -m scripts.dev
+
+## The whole suite: lint, unit, integration, end-to-end and browser tests.
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+## Benchmarks (not part of `make test`); writes bench/results.md.
+bench: $(STAMP)
+	$(PY) -m bench
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache instance/ .run/

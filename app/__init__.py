@@ -1,0 +1,132 @@
+"""Cocoon Portal: sign in to the Cocoon Data Platform with the OAuth 2.0 authorization code flow.
+
+create_app() reads as: settings -> logging -> security -> sessions and services -> extensions
+-> blueprints -> error pages. Nothing here does I/O at import.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
+from flask import Flask
+from redis import Redis
+
+from app import auth, errors, health, logs, metrics_view, pages, security
+from app.auth.session_tokens import signed_in_user
+from app.extensions import csrf, limiter
+from app.redis_client import make_redis
+from app.services import build_services
+from app.sessions import PortalSessionInterface
+from config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    redis: Redis | None = None,
+    clock: Callable[[], float] = time.time,
+    testing: bool = False,
+) -> Flask:
+    """Build the portal. Settings default to the environment (raising if one is missing)."""
+    settings = settings or load_settings()
+    app = Flask(
+        __name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static")
+    )
+    configure(app, settings, testing)
+    logs.init_app(app, settings.log_level)
+    security.init_app(app, settings.production, settings.forwarded_allow_ips, settings.proxy_hops)
+    errors.register_error_handlers(app)
+    redis = redis or make_redis(settings)
+    app.session_interface = PortalSessionInterface(
+        app, redis, settings.session_idle_timeout, settings.session_absolute_timeout, clock=clock
+    )
+    register_extensions(app)
+    app.extensions["cocoon"] = build_services(settings, redis, register_oauth(app, settings), clock)
+    register_blueprints(app)
+    return app
+
+
+def configure(app: Flask, settings: Settings, testing: bool) -> None:
+    """Flask's own settings, derived from ours."""
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=testing,
+        TRUSTED_HOSTS=list(settings.trusted_hosts) or None,
+        MAX_CONTENT_LENGTH=64 * 1024,  # nothing the portal accepts is bigger
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        # Cookies: in production `__Host-` (Secure, Path=/, no Domain: no subdomain or plain
+        # http page can set or overwrite it); a distinct name in development because cookies
+        # are not separated by port and the emulator runs on the same host.
+        SESSION_COOKIE_NAME="__Host-session" if settings.production else "portal_session",
+        SESSION_COOKIE_SECURE=settings.production,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_PATH="/",
+        SESSION_COOKIE_DOMAIN=None,
+        # Write a session back only when it changed (see app/sessions.py).
+        SESSION_REFRESH_EACH_REQUEST=False,
+        PREFERRED_URL_SCHEME="https" if settings.production else "http",
+        # The CSRF token lives as long as the session that holds its secret.
+        WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_STORAGE_URI=_limiter_storage(settings),
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1},
+        RATELIMIT_KEY_PREFIX="portal:ratelimit",
+        # A dead Redis must not turn every sign-in into a 500: limits are skipped meanwhile.
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_HEADERS_ENABLED=False,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+    )
+    if testing:
+        # Flask re-raises errors when TESTING; the portal's error pages are part of what is
+        # tested, so keep them.
+        app.config["PROPAGATE_EXCEPTIONS"] = False
+
+
+def _limiter_storage(settings: Settings) -> str:
+    if settings.redis_sentinels:
+        hosts = ",".join(f"{host}:{port}" for host, port in settings.redis_sentinels)
+        return f"redis+sentinel://{hosts}/{settings.redis_sentinel_master}"
+    return settings.redis_url
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension objects to app."""
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+
+def register_oauth(app: Flask, settings: Settings) -> FlaskOAuth2App:
+    """authlib's Flask client for the access-service: state and PKCE kept in the session."""
+    return OAuth(app).register(
+        "cocoon",
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        authorize_url=settings.authorize_url,
+        access_token_url=settings.token_endpoint,
+        client_kwargs={
+            "token_endpoint_auth_method": "client_secret_basic",
+            "code_challenge_method": "S256",
+            "default_timeout": (settings.http_connect_timeout, settings.http_read_timeout),
+            **({"scope": settings.scope} if settings.scope else {}),
+        },
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per concern."""
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(metrics_view.bp)
+    csrf.exempt(health.bp)
+    csrf.exempt(metrics_view.bp)
+    app.context_processor(_template_globals)
+
+
+def _template_globals() -> dict:
+    return {"current_user": signed_in_user()}

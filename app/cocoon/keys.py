@@ -1,0 +1,94 @@
+"""Verifying access tokens with the access-service's key (Spring's token_key, or a JWKS).
+
+The key is cached; when a token fails to verify, the key is fetched again (the server may have
+rotated it), but at most once a minute so a stream of forged tokens cannot make the portal
+hammer the access-service.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import requests
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwt import JWTClaimsRegistry
+
+from app.cocoon.client import AccessServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+ALGORITHMS = ["RS256"]
+# exp (and nbf/iat when present) must hold, with a minute's leeway for clock skew.
+CLAIMS = JWTClaimsRegistry(leeway=60)
+
+
+class TokenVerificationError(Exception):
+    """The access token's signature or claims did not verify."""
+
+
+def parse_key_response(body: dict, jwks: bool) -> KeySet:
+    """A KeySet from a JWKS document or from Spring's {"alg", "value": PEM} token_key."""
+    if jwks:
+        return KeySet.import_key_set(body)
+    pem = body.get("value")
+    if not isinstance(pem, str) or "PUBLIC KEY" not in pem:
+        raise TokenVerificationError("token_key response holds no public key")
+    return KeySet([RSAKey.import_key(pem)])
+
+
+@dataclass
+class TokenVerifier:
+    """Checks RS256 signatures against a cached key from `url`."""
+
+    url: str
+    jwks: bool = False
+    http: requests.Session = field(default_factory=requests.Session)
+    timeout: tuple[float, float] = (3.05, 10.0)
+    refetch_interval: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    _keys: KeySet | None = field(default=None, init=False, repr=False)
+    _fetched_at: float = field(default=float("-inf"), init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def _fetch(self) -> KeySet:
+        try:
+            response = self.http.get(self.url, timeout=self.timeout)
+            response.raise_for_status()
+            keys = parse_key_response(response.json(), self.jwks)
+        except (requests.RequestException, ValueError, JoseError) as exc:
+            raise AccessServiceUnavailable(f"cannot fetch the token key: {exc}") from None
+        self._keys, self._fetched_at = keys, self.clock()
+        return keys
+
+    def _current_keys(self, after_failure: bool) -> KeySet | None:
+        """The cached keys; fetched again after a failure when the last fetch is old enough."""
+        with self._lock:
+            stale = self.clock() - self._fetched_at >= self.refetch_interval
+            if self._keys is None or (after_failure and stale):
+                return self._fetch()
+            return None if after_failure else self._keys
+
+    def verify(self, access_token: str) -> dict:
+        """Return the verified claims, or raise TokenVerificationError."""
+        keys = self._current_keys(after_failure=False)
+        error: Exception | None = None
+        for attempt in (1, 2):
+            # Spring's tokens carry no `kid`, so try each key of the set.
+            for key in keys.keys if keys else ():
+                try:
+                    token = jwt.decode(access_token, key, algorithms=ALGORITHMS)
+                    CLAIMS.validate(token.claims)
+                    return dict(token.claims)
+                except (JoseError, ValueError) as exc:
+                    error = exc
+            if attempt == 1:
+                keys = self._current_keys(after_failure=True)
+                if keys is None:  # fetched less than a minute ago: do not hammer the server
+                    break
+        raise TokenVerificationError(f"access token failed verification: {error}")

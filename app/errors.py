@@ -1,0 +1,94 @@
+"""Error pages in the portal's own look, with the right status and never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request, session
+from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from app.metrics import REDIS_ERRORS
+from app.sessions import SessionStoreUnavailable
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Method not allowed",
+    429: "Too many attempts",
+    500: "Something went wrong",
+    502: "Sign-in service error",
+    503: "Temporarily unavailable",
+    504: "Sign-in service timed out",
+}
+# Endpoints that work without the session store: probes and assets.
+NO_SESSION_NEEDED = {"health.healthz", "health.readyz", "static", "metrics.metrics_endpoint"}
+RETRY_AFTER_SECONDS = "5"
+
+
+def render_error(status: int, message: str | None = None) -> tuple[str, int, dict]:
+    """The error page for status, with a plain-language message."""
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status in (429, 503) else {}
+    return (
+        render_template(
+            "errors/error.html", status=status, title=TITLES.get(status, "Error"), message=message
+        ),
+        status,
+        headers,
+    )
+
+
+def _store_down(exc: Exception) -> tuple[str, int, dict]:
+    REDIS_ERRORS.inc()
+    log.error("session store unavailable: %s", exc)
+    return render_error(
+        503,
+        "The portal cannot reach its session store. Please try again "
+        "in a moment; you will not need to sign in again.",
+    )
+
+
+def require_session_store() -> tuple[str, int, dict] | None:
+    """Answer 503 at once when the session could not be read (never an anonymous fallback)."""
+    if getattr(session, "unavailable", False) and request.endpoint not in NO_SESSION_NEEDED:
+        return _store_down(ServiceUnavailable("session store unavailable"))
+    return None
+
+
+def handle_http_error(exc: HTTPException) -> tuple[str, int, dict]:
+    """Any 4xx/5xx raised by a view or by routing."""
+    status = exc.code or 500
+    # werkzeug's default descriptions are fine for 404/405; ours are set by abort(..., description)
+    return render_error(status, exc.description if status not in (404, 405) else None)
+
+
+def handle_csrf_error(exc: CSRFError) -> tuple[str, int, dict]:
+    """A form without a valid CSRF token (stops cross-site sign-out and replays)."""
+    return render_error(
+        400,
+        "This form has expired or did not come from this portal. Reload the page and try again.",
+    )
+
+
+def handle_internal_error(exc: InternalServerError) -> tuple[str, int, dict]:
+    """Unhandled errors. Redis failures in session open/save arrive here wrapped (PITFALLS)."""
+    original = getattr(exc, "original_exception", None)
+    if isinstance(original, RedisError | SessionStoreUnavailable):
+        return _store_down(original)
+    if original is not None:
+        log.error("unhandled error", exc_info=original)
+    return render_error(500, "The portal hit an unexpected error. Please try again.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers and the session-store check on app."""
+    app.before_request(require_session_store)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(RedisError, _store_down)
+    app.register_error_handler(SessionStoreUnavailable, _store_down)
+    app.register_error_handler(InternalServerError, handle_internal_error)
+    app.register_error_handler(HTTPException, handle_http_error)

@@ -1,0 +1,105 @@
+"""Logs as one JSON object per line on stdout: application logs and one line per request.
+
+No token, code, state, secret or cookie is ever logged: request paths are logged with the query
+string of the sign-in callback redacted, and users appear only as a keyed hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import sys
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from app.metrics import LATENCY, REQUESTS
+
+# Query strings that carry secrets (code, state, tokens) are never logged.
+REDACTED_PATHS = ("/authcallback",)
+REQUEST_ID = "X-Request-ID"
+_RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, with any `extra=` fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+JsonFormatter.converter = time.gmtime
+
+
+def redacted_path(path: str, query: str) -> str:
+    """path?query, with the query replaced when it may carry secrets."""
+    if not query:
+        return path
+    if path in REDACTED_PATHS:
+        return f"{path}?[redacted]"
+    return f"{path}?{query}"
+
+
+def user_reference(secret_key: str, user: str | None) -> str | None:
+    """A stable, non-reversible reference to a user for correlating log lines."""
+    if not user:
+        return None
+    return hmac.new(secret_key.encode(), user.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def init_app(app: Flask, level: str) -> None:
+    """Log JSON to stdout at `level` and write one access line per request."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    app.logger.handlers.clear()
+    app.logger.propagate = True
+    access = logging.getLogger("portal.access")
+
+    @app.before_request
+    def start_timer() -> None:
+        incoming = request.headers.get(REQUEST_ID, "")
+        # Honour the proxy's id when it looks like one; never echo arbitrary text into logs.
+        g.request_id = (
+            incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+        )
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        duration = time.perf_counter() - g.get("started", time.perf_counter())
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        REQUESTS.labels(route=route, method=request.method, status=response.status_code).inc()
+        LATENCY.labels(route=route).observe(duration)
+        user = g.get("user")  # set by views that know who is signed in
+        access.info(
+            "request",
+            extra={
+                "request_id": g.get("request_id"),
+                "method": request.method,
+                "path": redacted_path(request.path, request.query_string.decode("latin-1")),
+                "status": response.status_code,
+                "duration_ms": round(duration * 1000, 2),
+                "user_ref": user_reference(app.config["SECRET_KEY"], user),
+                "remote_addr": request.remote_addr,
+            },
+        )
+        response.headers[REQUEST_ID] = g.get("request_id", "")
+        return response

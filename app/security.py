@@ -1,0 +1,126 @@
+"""Web security controls: safe `next`, response headers, HTTPS, and the trusted TLS proxy."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from flask import Flask, Response, redirect, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# Any control character, whitespace or backslash: browsers "repair" these into other URLs
+# (`/\evil.com` and `/\t/evil.com` both become `//evil.com`), so a `next` holding one is refused.
+_UNSAFE_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+MAX_NEXT_LENGTH = 2048
+
+
+def safe_next(value: Any) -> str | None:
+    """`value` if it is a path on this portal, else None. Stops open redirects."""
+    if not isinstance(value, str) or not value or len(value) > MAX_NEXT_LENGTH:
+        return None
+    decoded = unquote(value)
+    for candidate in (value, decoded):
+        if _UNSAFE_CHARS.search(candidate):
+            return None
+        # A path, not `//host` (scheme-relative) nor `/%2F/host` once decoded.
+        if not candidate.startswith("/") or candidate.startswith("//"):
+            return None
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return None
+    return value
+
+
+def content_security_policy() -> str:
+    """Nothing from elsewhere: no CDN, no inline script, no framing (stops clickjacking)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def set_security_headers(response: Response, production: bool) -> Response:
+    """Headers every response carries, error pages included."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy())
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    # The callback URL holds the code and state: never send it on as a Referer.
+    headers.setdefault(
+        "Referrer-Policy", "no-referrer" if request.path == "/authcallback" else "same-origin"
+    )
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if production:
+        # Browsers then refuse plain http for a year: no SSL-stripping on later visits.
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    # A page drawn from the session must not be kept by the browser or a shared cache.
+    if getattr(session, "accessed", False):
+        headers["Cache-Control"] = "no-store"
+        headers.setdefault("Pragma", "no-cache")
+    headers.pop("Server", None)
+    return response
+
+
+def redirect_to_https() -> Response | None:
+    """In production, send a request that arrived over plain http to https (health checks
+    excepted: load balancers probe over http)."""
+    if request.scheme == "https" or request.path in ("/healthz", "/readyz"):
+        return None
+    return redirect(request.url.replace("http://", "https://", 1), code=308)
+
+
+class TrustedProxyFix:
+    """Honour X-Forwarded-* only from the configured proxies (stops spoofed client addresses
+    and schemes); strip them from anyone else."""
+
+    FORWARDED = (
+        "HTTP_X_FORWARDED_FOR",
+        "HTTP_X_FORWARDED_PROTO",
+        "HTTP_X_FORWARDED_HOST",
+        "HTTP_X_FORWARDED_PORT",
+        "HTTP_X_FORWARDED_PREFIX",
+    )
+
+    def __init__(self, wsgi_app: Any, trusted: Iterable[str], hops: int = 1):
+        self.wsgi_app = wsgi_app
+        self.trust_all = "*" in trusted
+        self.networks = [
+            ipaddress.ip_network(item, strict=False) for item in trusted if item != "*"
+        ]
+        self.proxied = ProxyFix(wsgi_app, x_for=hops, x_proto=hops)
+
+    def _trusted(self, address: str | None) -> bool:
+        if self.trust_all:
+            return True
+        try:
+            ip = ipaddress.ip_address(address or "")
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        if self._trusted(environ.get("REMOTE_ADDR")):
+            return self.proxied(environ, start_response)
+        for key in self.FORWARDED:
+            environ.pop(key, None)
+        return self.wsgi_app(environ, start_response)
+
+
+def init_app(app: Flask, production: bool, trusted_proxies: Iterable[str], hops: int) -> None:
+    """Install the proxy fix, the HTTPS redirect and the headers on app."""
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, list(trusted_proxies), hops)  # type: ignore
+    if production:
+        app.before_request(redirect_to_https)
+    app.after_request(lambda response: set_security_headers(response, production))

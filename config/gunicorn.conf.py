@@ -1,0 +1,61 @@
+"""gunicorn settings for the portal: `gunicorn -c config/gunicorn.conf.py wsgi:app`.
+
+GUNICORN_CMD_ARGS (gunicorn's own variable) overrides any of these, e.g. bind and workers.
+Sizing for N cores: see "Scaling out" in README.md.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from config import ConfigurationError, load_settings  # noqa: E402
+
+# Refuse to start before the port is opened: a misconfigured portal must not serve 500s.
+try:
+    load_settings()
+except ConfigurationError as exc:
+    sys.exit(f"cocoon-portal: configuration error: {exc}")
+
+bind = os.environ.get("PORTAL_BIND", "127.0.0.1:5000")
+# Threads let a worker keep serving pages while one request waits on the access-service.
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("PORTAL_THREADS", "4"))
+# Longer than the slowest outbound call (connect 3 s + read 10 s), so no hung call gets a
+# worker killed; SIGTERM lets in-flight requests finish within graceful_timeout.
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then (bounded memory); sessions live in Redis and survive it.
+max_requests = 2000
+max_requests_jitter = 200
+# The app writes one JSON line per request itself, with secrets redacted.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# The X-Forwarded-* headers are handled by the app (app/security.py), from FORWARDED_ALLOW_IPS.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+proxy_allow_ips = "127.0.0.1"
+
+# Prometheus multiprocess mode: each worker writes its samples under this directory.
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"portal-metrics-{os.getpid()}")
+)
+
+
+def on_starting(server):
+    """Start with an empty metrics directory (stale files would double-count)."""
+    path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path, exist_ok=True)
+
+
+def child_exit(server, worker):
+    """Tell prometheus-client a worker is gone, so its live gauges are dropped."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,35 @@
+"""Fixtures shared by every layer: real servers started once per test session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from tests.support.processes import AccessService, RedisServer
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
+    """A real redis-server of our own, on a free port, for the whole session."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def redis_client(redis_server) -> Iterator[redis.Redis]:
+    """A client of the session's Redis, emptied after each test (it is ours to flush)."""
+    client = redis.Redis.from_url(redis_server.url)
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def access_service(tmp_path_factory) -> Iterator[AccessService]:
+    """The emulated access-service with its built-in demo data, for the whole session."""
+    service = AccessService(tmp_path_factory.mktemp("access-service")).start()
+    yield service
+    service.stop()

@@ -1,0 +1,132 @@
+"""The authorization code flow end to end in-process: portal app, real Redis, real emulator."""
+
+from urllib.parse import parse_qs, urlsplit
+
+from tests.integration.conftest import REDIRECT_URI
+from tests.support.emulator import token_requests
+
+COOKIE = "portal_session"
+
+
+def session_keys(redis_client) -> list[bytes]:
+    return list(redis_client.scan_iter("portal:session:*"))
+
+
+def test_login_redirects_to_authorize_with_state_and_pkce(auth, access_service):
+    response = auth.start()
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}" == access_service.url
+    assert location.path == "/api/oauth/authorize"
+    query = parse_qs(location.query)
+    assert query["response_type"] == ["code"]
+    assert query["client_id"] == ["exampleClientApplication"]
+    assert query["redirect_uri"] == [REDIRECT_URI]
+    assert len(query["state"][0]) >= 20
+    assert query["code_challenge_method"] == ["S256"]
+    assert len(query["code_challenge"][0]) == 43
+    assert "scope" not in query  # COCOON_SCOPE empty: no scope parameter, as the document
+
+
+def test_sign_in_lands_on_profile_and_rotates_the_session_id(auth, client, redis_client):
+    auth.start()
+    before = client.get_cookie(COOKIE).value
+    response = auth.login()
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/profile"
+    after = client.get_cookie(COOKIE).value
+    assert after != before
+    assert redis_client.exists(f"portal:session:{before}") == 0
+    assert redis_client.exists(f"portal:session:{after}") == 1
+
+    page = client.get("/profile")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "alex.originator@xy-company.com" in html
+    assert "ROLE_ORIGINATOR" in html and "PERM_FILE_DELETE" in html
+    assert "SCOPE_VIEW" in html
+    assert "eyJhbGciOiJSUzI1NiJ9" not in html  # the token never reaches a page
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_tokens_are_sealed_in_redis_and_small(auth, redis_client):
+    auth.login()
+    [key] = session_keys(redis_client)
+    stored = redis_client.get(key)
+    assert b"eyJ" not in stored  # no JWT segment in the clear
+    assert b"alex.originator" in stored  # the user name, kept apart for the pages
+    assert b"PERM_" not in stored and b"SCOPE_" not in stored
+
+
+def test_next_survives_the_round_trip(auth):
+    response = auth.login(next_path="/profile?tab=roles")
+    assert response.headers["Location"] == "/profile?tab=roles"
+
+
+def test_off_site_next_lands_on_the_portal(auth):
+    response = auth.login(next_path="//evil.example/steal")
+    assert response.headers["Location"] == "/profile"
+
+
+def test_signed_out_profile_goes_through_sign_in(client):
+    response = client.get("/profile")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=%2Fprofile"
+
+
+def test_home_shows_sign_in_or_who_you_are(auth, client):
+    assert "Sign in" in client.get("/").get_data(as_text=True)
+    auth.login()
+    assert "alex.originator@xy-company.com" in client.get("/").get_data(as_text=True)
+
+
+def test_several_tabs_signing_in_at_once_all_succeed(auth, client):
+    first = auth.callback_url(next_path="/profile?tab=1")
+    second = auth.callback_url(next_path="/profile?tab=2")
+    for url, expected in ((second, "/profile?tab=2"), (first, "/profile?tab=1")):
+        parts = urlsplit(url)
+        response = client.get(parts.path, query_string=parts.query)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        assert response.headers["Location"] == expected
+
+
+def test_replayed_callback_makes_no_second_token_request(auth, client, access_service):
+    url = auth.callback_url()
+    parts = urlsplit(url)
+    assert client.get(parts.path, query_string=parts.query).status_code == 302
+    before = token_requests(access_service.url, "authorization_code")
+    replay = client.get(parts.path, query_string=parts.query)
+    assert replay.status_code == 400
+    assert token_requests(access_service.url, "authorization_code") == before
+
+
+def test_denied_approval_shows_a_clear_page(environ, redis_client, clock):
+    from app import create_app
+    from config import Settings
+    from tests.integration.conftest import AuthActions
+
+    environ.update(
+        COCOON_CLIENT_ID="approvalClientApplication",
+        COCOON_CLIENT_SECRET="approvalClientApplicationSecret",
+    )
+    client = create_app(Settings.from_env(environ), clock=clock, testing=True).test_client()
+    response = AuthActions(client).login(approve=False)
+    assert response.status_code == 403
+    html = response.get_data(as_text=True)
+    assert "Sign-in cancelled" in html
+    assert "User denied access" in html
+    assert client.get("/profile").status_code == 302  # not signed in
+
+
+def test_approval_path_signs_in(environ, redis_client, clock):
+    from app import create_app
+    from config import Settings
+    from tests.integration.conftest import AuthActions
+
+    environ.update(
+        COCOON_CLIENT_ID="approvalClientApplication",
+        COCOON_CLIENT_SECRET="approvalClientApplicationSecret",
+    )
+    client = create_app(Settings.from_env(environ), clock=clock, testing=True).test_client()
+    assert AuthActions(client).login(approve=True).headers["Location"] == "/profile"
+    assert client.get("/profile").status_code == 200

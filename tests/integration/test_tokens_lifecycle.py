@@ -1,0 +1,138 @@
+"""Refresh, refusal, outage and sign-out, with a clock the test moves and the real emulator."""
+
+import re
+
+import pytest
+import requests
+
+from tests.support.emulator import revocations, token_requests
+
+TWELVE_HOURS = 43_200
+
+
+@pytest.fixture(autouse=True)
+def long_sessions(environ):
+    """Sessions outliving the 12 h token, so moving the clock past it leaves them signed in."""
+    environ["SESSION_ABSOLUTE_TIMEOUT"] = str(4 * TWELVE_HOURS)
+
+
+def csrf_token(client) -> str:
+    html = client.get("/").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def stored_tokens(app, client):
+    from app.auth.session_tokens import stored_tokens
+
+    with app.test_request_context(headers={"Cookie": f"portal_session={sid(client)}"}):
+        app.session_interface  # noqa: B018
+        from flask import session
+
+        app.preprocess_request()
+        assert session
+        return stored_tokens()
+
+
+def sid(client) -> str:
+    return client.get_cookie("portal_session").value
+
+
+def test_token_about_to_expire_is_refreshed_once(auth, client, app, clock, access_service):
+    auth.login()
+    before = token_requests(access_service.url, "refresh_token")
+    # 30 s before the 12 h token expires: inside the 60 s leeway. (Moving further would also
+    # make the emulator's fresh tokens look expired to this clock; tests/e2e cover real expiry
+    # with a 5-second token.)
+    clock.advance(TWELVE_HOURS - 30)
+    assert client.get("/profile").status_code == 200
+    assert token_requests(access_service.url, "refresh_token") == before + 1
+    # The new token is stored: the next page needs no refresh.
+    assert client.get("/profile").status_code == 200
+    assert token_requests(access_service.url, "refresh_token") == before + 1
+
+
+def test_no_refresh_before_the_leeway(auth, client, clock, access_service):
+    auth.login()
+    before = token_requests(access_service.url, "refresh_token")
+    clock.advance(TWELVE_HOURS - 120)
+    assert client.get("/profile").status_code == 200
+    assert token_requests(access_service.url, "refresh_token") == before
+
+
+def test_refused_refresh_signs_out_and_sends_to_sign_in(auth, client, app, clock, redis_client):
+    auth.login()
+    tokens = stored_tokens(app, client)
+    # Revoke the refresh token behind the portal's back, as an administrator would.
+    response = requests.post(
+        app.extensions["cocoon"].settings.revocation_url,
+        data={"token": tokens.refresh_token, "token_type_hint": "refresh_token"},
+        auth=("exampleClientApplication", "exampleClientApplicationSecret"),
+        timeout=5,
+    )
+    assert response.status_code == 200
+    clock.advance(TWELVE_HOURS)
+    old_sid = sid(client)
+    response = client.get("/profile")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=%2Fprofile"
+    assert redis_client.exists(f"portal:session:{old_sid}") == 0
+
+
+def test_refresh_without_the_server_keeps_the_session_and_answers_503(
+    auth, client, app, clock, redis_client
+):
+    auth.login()
+    app.extensions["cocoon"].client.token_endpoint = "http://127.0.0.1:9/api/oauth/token"
+    clock.advance(TWELVE_HOURS)
+    response = client.get("/profile")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert "cannot be reached" in response.get_data(as_text=True)
+    assert redis_client.exists(f"portal:session:{sid(client)}") == 1
+
+
+def test_refresh_failure_inside_the_leeway_serves_the_still_valid_token(auth, client, app, clock):
+    auth.login()
+    app.extensions["cocoon"].client.token_endpoint = "http://127.0.0.1:9/api/oauth/token"
+    clock.advance(TWELVE_HOURS - 30)  # within the 60 s leeway, not yet expired
+    assert client.get("/profile").status_code == 200
+
+
+def test_logout_needs_the_csrf_token(auth, client, redis_client):
+    auth.login()
+    response = client.post("/logout")
+    assert response.status_code == 400
+    assert client.get("/profile").status_code == 200  # still signed in
+
+
+def test_logout_deletes_the_session_and_revokes_the_refresh_token(
+    auth, client, app, redis_client, access_service
+):
+    auth.login()
+    tokens = stored_tokens(app, client)
+    old_sid = sid(client)
+    before = revocations(access_service.url)
+    response = client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert redis_client.exists(f"portal:session:{old_sid}") == 0
+    assert revocations(access_service.url) == before + 1
+    refused = requests.post(
+        access_service.url + "/api/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens.refresh_token},
+        auth=("exampleClientApplication", "exampleClientApplicationSecret"),
+        timeout=5,
+    )
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    # The old cookie is worthless now.
+    client.set_cookie("portal_session", old_sid)
+    assert client.get("/profile").status_code == 302
+
+
+def test_failed_revocation_still_signs_out(auth, client, app, redis_client):
+    auth.login()
+    app.extensions["cocoon"].client.revocation_endpoint = "http://127.0.0.1:9/revoke"
+    old_sid = sid(client)
+    response = client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    assert redis_client.exists(f"portal:session:{old_sid}") == 0
