@@ -14,7 +14,7 @@ from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from flask import Flask
 from redis import Redis
 
-from app import auth, errors, health, logs, metrics_view, pages, security
+from app import auth, cli, errors, health, logs, metrics_view, pages, security
 from app.auth.session_tokens import signed_in_user
 from app.extensions import csrf, limiter
 from app.redis_client import make_redis
@@ -125,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(metrics_view.bp)
     csrf.exempt(health.bp)
     csrf.exempt(metrics_view.bp)
+    app.cli.add_command(cli.cocoon)
     app.context_processor(_template_globals)
 
 

@@ -1,0 +1,115 @@
+"""End-to-end fixtures: the portal under real gunicorn, the emulator and Redis, all over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.agent import SignInAgent
+from tests.support.processes import AccessService, Portal, RedisServer
+
+
+def portal_environ(redis_url: str, access_service_url: str, **overrides: str) -> dict[str, str]:
+    """A complete portal environment pointing at our Redis and emulator."""
+    environ = {
+        "PORTAL_ENV": "development",
+        "SECRET_KEY": "e2e-secret-key-0123456789abcdef0123456789",
+        "TOKEN_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "REDIS_URL": redis_url,
+        "COCOON_ACCESS_SERVICE_URL": access_service_url,
+        "COCOON_CLIENT_ID": "exampleClientApplication",
+        "COCOON_CLIENT_SECRET": "exampleClientApplicationSecret",
+        "COCOON_REVOCATION_URL": access_service_url + "/api/oauth/revoke",
+        "COCOON_TOKEN_KEY_URL": access_service_url + "/api/oauth/token_key",
+        "LOG_LEVEL": "INFO",
+    }
+    environ.update(overrides)
+    return environ
+
+
+@pytest.fixture(scope="session")
+def e2e_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="session")
+def portal(redis_server, access_service, e2e_dir) -> Iterator[Portal]:
+    """The portal under gunicorn (2 workers) against the session's Redis and emulator."""
+    server = Portal(e2e_dir / "portal", portal_environ(redis_server.url, access_service.url))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def start_portal(e2e_dir) -> Iterator[Callable[..., Portal]]:
+    """Start extra portals with their own settings; all stopped after the test."""
+    started: list[Portal] = []
+
+    def start(
+        redis_url: str,
+        access_service_url: str,
+        workers: int = 2,
+        extra_args: str = "",
+        **overrides: str,
+    ) -> Portal:
+        server = Portal(
+            e2e_dir / "portals",
+            portal_environ(redis_url, access_service_url, **overrides),
+            workers=workers,
+            extra_args=extra_args,
+        )
+        started.append(server.start())
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture()
+def start_access_service(e2e_dir) -> Iterator[Callable[..., AccessService]]:
+    """Start extra emulators (e.g. with 5-second tokens); all stopped after the test."""
+    started: list[AccessService] = []
+
+    def start(*args: str, env: dict[str, str] | None = None) -> AccessService:
+        service = AccessService(e2e_dir / "access-services", args=list(args), env=env)
+        started.append(service.start())
+        return service
+
+    yield start
+    for service in started:
+        service.stop()
+
+
+@pytest.fixture()
+def start_redis(e2e_dir) -> Iterator[Callable[..., RedisServer]]:
+    """Start extra Redis servers (e.g. to kill them); all stopped after the test."""
+    started: list[RedisServer] = []
+
+    def start(**options) -> RedisServer:
+        server = RedisServer(e2e_dir / f"redis-{len(started)}-{os.getpid()}", **options)
+        started.append(server.start())
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def sign_in(portal_url: str, next_path: str | None = None, **agent_options) -> requests.Session:
+    """A browser-like requests.Session signed in to the portal through the real emulator."""
+    browser = requests.Session()
+    params = {"next": next_path} if next_path else None
+    response = browser.get(portal_url + "/login", params=params, allow_redirects=False, timeout=15)
+    assert response.status_code == 302, response.status_code
+    agent = SignInAgent(**agent_options)
+    callback = agent.authorize(response.headers["Location"])
+    response = browser.get(callback, allow_redirects=False, timeout=15)
+    assert response.status_code == 302, response.text[:500]
+    return browser

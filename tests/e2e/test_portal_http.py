@@ -1,0 +1,76 @@
+"""The portal under gunicorn, with the emulator and Redis, over real HTTP."""
+
+import re
+import threading
+import time
+
+import redis
+import requests
+
+from tests.e2e.conftest import sign_in
+from tests.support.emulator import token_requests
+
+
+def test_sign_in_profile_and_sign_out(portal, redis_server):
+    browser = sign_in(portal.url)
+    profile = browser.get(portal.url + "/profile", allow_redirects=False, timeout=10)
+    assert profile.status_code == 200
+    assert "alex.originator@xy-company.com" in profile.text
+    cookie = browser.cookies.get("portal_session")
+    store = redis.Redis.from_url(redis_server.url)
+    assert store.exists(f"portal:session:{cookie}") == 1
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', profile.text).group(1)
+    response = browser.post(
+        portal.url + "/logout", data={"csrf_token": token}, allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 302
+    assert store.exists(f"portal:session:{cookie}") == 0
+    again = browser.get(portal.url + "/profile", allow_redirects=False, timeout=10)
+    assert again.status_code == 302
+
+
+def test_five_second_token_is_refreshed_after_expiry(
+    start_access_service, start_portal, redis_server
+):
+    emulator = start_access_service("--access-token-validity", "5")
+    portal = start_portal(redis_server.url, emulator.url)
+    browser = sign_in(portal.url)
+    assert browser.get(portal.url + "/profile", timeout=10).status_code == 200
+    # A 5 s token's leeway is 0.5 s: the next requests must not refresh it.
+    assert token_requests(emulator.url, "refresh_token") == 0
+    time.sleep(5.5)
+    page = browser.get(portal.url + "/profile", allow_redirects=False, timeout=10)
+    assert page.status_code == 200
+    assert token_requests(emulator.url, "refresh_token") == 1
+
+
+def test_concurrent_requests_on_an_expired_session_refresh_once(
+    start_access_service, start_portal, redis_server
+):
+    emulator = start_access_service("--access-token-validity", "3")
+    portal = start_portal(redis_server.url, emulator.url, workers=2)
+    browser = sign_in(portal.url)
+    time.sleep(3.2)
+    cookie = {"portal_session": browser.cookies.get("portal_session")}
+    statuses: list[int] = []
+
+    def hit() -> None:
+        response = requests.get(
+            portal.url + "/profile", cookies=cookie, allow_redirects=False, timeout=20
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=hit) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 12
+    assert token_requests(emulator.url, "refresh_token") == 1
+
+
+def test_health_and_readiness(portal):
+    assert requests.get(portal.url + "/healthz", timeout=5).status_code == 200
+    ready = requests.get(portal.url + "/readyz", timeout=5)
+    assert ready.status_code == 200 and ready.json()["redis"] == "up"
