@@ -74,9 +74,9 @@ def set_security_headers(response: Response, production: bool) -> Response:
 
 
 def redirect_to_https() -> Response | None:
-    """In production, send a request that arrived over plain http to https (health checks
-    excepted: load balancers probe over http)."""
-    if request.scheme == "https" or request.path in ("/healthz", "/readyz"):
+    """In production, send a request that arrived over plain http to https. Probes and the
+    metrics scraper are excepted: they reach an instance directly, over http."""
+    if request.scheme == "https" or request.path in ("/healthz", "/readyz", "/metrics"):
         return None
     return redirect(request.url.replace("http://", "https://", 1), code=308)
 
