@@ -1,0 +1,85 @@
+"""An emulated Cocoon access-service: a Spring Security OAuth2 authorization server stand-in.
+
+For development, demos and tests only, never production. `python -m access_service` runs it;
+`gunicorn 'access_service:create_app()'` runs it with several workers sharing Redis.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from flask import Flask, Response
+
+from . import authorize, introspection, signin, stats, token_endpoint
+from .data import load_directory
+from .errors import register_error_handlers
+from .extensions import EXTENSION_NAME, Services
+from .keys import Signer, load_or_create_key
+from .settings import load_settings
+from .store import MemoryStore, RedisStore
+from .tokens import TokenServices
+
+# Pages: no scripts at all, styles only from here, and never inside a frame (clickjacking
+# on the approval page). No form-action: the approval form ends in a redirect to the client.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Create the emulator: settings, services, session cookie, blueprints and error pages."""
+    app = Flask(__name__)
+    app.config.update(load_settings(config))
+    app.json.sort_keys = False  # token responses keep the platform's field order
+    services = init_services(app)
+    configure_session(app, services.signer)
+    register_blueprints(app)
+    register_error_handlers(app)
+    app.after_request(add_security_headers)
+    return app
+
+
+def init_services(app: Flask) -> Services:
+    """Load clients and users, the signing key and the store (Redis when REDIS_URL is set)."""
+    signer = Signer(load_or_create_key(app.config["SIGNING_KEY_FILE"]))
+    if app.config["REDIS_URL"]:
+        store = RedisStore(redis.Redis.from_url(app.config["REDIS_URL"]))
+    else:
+        store = MemoryStore()
+    tokens = TokenServices(
+        store,
+        signer,
+        access_token_validity=app.config["ACCESS_TOKEN_VALIDITY"],
+        refresh_token_validity=app.config["REFRESH_TOKEN_VALIDITY"],
+    )
+    services = Services(load_directory(app.config["DATA_FILE"]), store, signer, tokens)
+    app.extensions[EXTENSION_NAME] = services
+    return services
+
+
+def configure_session(app: Flask, signer: Signer) -> None:
+    """The emulator's own sign-in cookie, never Flask's default `session`."""
+    # Browsers share cookies between ports of one host: on 127.0.0.1 the portal's cookie and
+    # ours would overwrite each other if both used the default name.
+    app.config["SESSION_COOKIE_NAME"] = "access_service_session"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    # Lax: the cookie still comes along when the portal sends the browser here (a top-level GET).
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Derived from the signing key when not given, so every worker reading that key agrees.
+    app.secret_key = app.config["SECRET_KEY"] or signer.derived_secret("flask session")
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per concern."""
+    for module in (signin, authorize, token_endpoint, introspection, stats):
+        app.register_blueprint(module.bp)
+
+
+def add_security_headers(response: Response) -> Response:
+    """Headers every response carries."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response

@@ -1,0 +1,174 @@
+"""The authorize endpoint: sign-in, approval, then a redirect with a code or a token.
+
+Errors about the client or its redirect URI show an error page: redirecting to a URI nobody
+registered would make this server an open redirector. Every other error goes back to the client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from .data import Client, User
+from .errors import OAuthError, error_page, invalid_request
+from .extensions import services
+from .forms import ApprovalForm
+from .grants import parse_scope, validate_scope
+from .pkce import SUPPORTED_METHODS, is_valid_challenge
+from .signin import PENDING_AUTHORIZE, current_user
+
+bp = Blueprint("authorize", __name__)
+
+AUTHORIZATION_REQUEST = "authorization_request"  # awaiting the user's approval
+GRANT_FOR_RESPONSE_TYPE = {"code": "authorization_code", "token": "implicit"}
+
+
+@bp.get("/api/oauth/authorize")
+def authorize() -> Response | str | tuple[str, int]:
+    """Start an authorization: check client and URI, sign the user in, approve, redirect."""
+    params = request.args.to_dict()
+    try:
+        client, redirect_uri = _client_and_redirect(params)
+    except ClientProblem as problem:
+        return error_page(problem.error, problem.description)
+    user = current_user()
+    if user is None:
+        session[PENDING_AUTHORIZE] = params
+        return redirect(url_for("signin.login"), 303)
+    fragment = "token" in params.get("response_type", "").split()
+    auth_request = {"redirect_uri": redirect_uri, "state": params.get("state")}
+    try:
+        auth_request = _authorization_request(params, client, user, redirect_uri)
+    except OAuthError as exc:
+        return _error_redirect(auth_request, exc.error, exc.description, fragment)
+    if client.auto_approve:
+        return _approved(auth_request, client, user)
+    session[AUTHORIZATION_REQUEST] = auth_request
+    return render_template("approve.html", form=ApprovalForm(), auth=auth_request)
+
+
+@bp.post("/api/oauth/authorize")
+def approve_or_deny() -> Response | tuple[str, int]:
+    """The approval page's answer: `user_oauth_approval=true` approves, anything else denies."""
+    form = ApprovalForm()
+    if not form.validate_on_submit():
+        return error_page("invalid_request", "The approval form expired. Please start again.")
+    auth_request = session.pop(AUTHORIZATION_REQUEST, None)
+    user = current_user()
+    if auth_request is None or user is None or user.username != auth_request["user_name"]:
+        return error_page("invalid_request", "Cannot approve uninitialized authorization request.")
+    client = services().directory.client(auth_request["client_id"])
+    if client is None:
+        return error_page("invalid_client", "The client is no longer registered.")
+    if request.form.get("user_oauth_approval") != "true":
+        fragment = auth_request["response_type"] == "token"
+        return _error_redirect(auth_request, "access_denied", "User denied access", fragment)
+    return _approved(auth_request, client, user)
+
+
+class ClientProblem(Exception):
+    """The client or its redirect URI is wrong: shown on the error page, never redirected."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error, self.description = error, description
+
+
+def _client_and_redirect(params: dict[str, str]) -> tuple[Client, str]:
+    """The client and the redirect URI to use; raises ClientProblem."""
+    client_id = params.get("client_id")
+    if not client_id:
+        raise ClientProblem("invalid_client", "A client id must be provided")
+    client = services().directory.client(client_id)
+    if client is None:
+        raise ClientProblem("invalid_client", f"No client with requested id: {client_id}")
+    if not (client.allows("authorization_code") or client.allows("implicit")):
+        raise ClientProblem(
+            "invalid_grant",
+            "A redirect_uri can only be used by implicit or authorization_code grant types.",
+        )
+    requested = params.get("redirect_uri")
+    redirect_uri = client.resolve_redirect(requested)
+    if redirect_uri is None and requested:
+        raise ClientProblem(
+            "invalid_grant",
+            f"Invalid redirect: {requested} does not match one of the registered values.",
+        )
+    if redirect_uri is None:
+        raise ClientProblem("invalid_grant", "A redirect_uri must be supplied.")
+    return client, redirect_uri
+
+
+def _authorization_request(
+    params: dict[str, str], client: Client, user: User, redirect_uri: str
+) -> dict[str, Any]:
+    """Check response type, scope and PKCE; the request to approve, or an OAuthError."""
+    response_types = params.get("response_type", "").split()
+    if response_types not in (["code"], ["token"]):
+        raise OAuthError(
+            400,
+            "unsupported_response_type",
+            f"Unsupported response types: [{', '.join(response_types)}]",
+        )
+    scope = validate_scope(parse_scope(params.get("scope")), client)
+    challenge = params.get("code_challenge")
+    if challenge:
+        if params.get("code_challenge_method", "plain") not in SUPPORTED_METHODS:
+            raise invalid_request("Transform algorithm not supported")
+        if not is_valid_challenge(challenge):
+            raise invalid_request("Invalid code_challenge")
+    grant_type = GRANT_FOR_RESPONSE_TYPE[response_types[0]]
+    if not client.allows(grant_type):
+        raise OAuthError(400, "unauthorized_client", f"Unauthorized grant type: {grant_type}")
+    return {
+        "client_id": client.client_id,
+        "response_type": response_types[0],
+        "redirect_uri": redirect_uri,
+        "redirect_uri_param": params.get("redirect_uri"),
+        "state": params.get("state"),
+        "scope": scope,
+        "user_name": user.username,
+        "code_challenge": challenge or None,
+    }
+
+
+def _approved(auth_request: dict[str, Any], client: Client, user: User) -> Response:
+    """Redirect with a fresh code, or with an access token in the fragment (implicit)."""
+    tokens = services().tokens
+    if auth_request["response_type"] == "code":
+        # The code remembers who approved what, for whom, and the PKCE challenge it must meet.
+        code = tokens.new_code({**auth_request, "authorities": user.authorities})
+        values = {"code": code, "state": auth_request["state"]}
+        return _redirect(auth_request, values, fragment=False)
+    access = tokens.access_token(client, user.username, user.authorities, auth_request["scope"])
+    response = {
+        "access_token": access["value"],
+        "token_type": "bearer",
+        "state": auth_request["state"],
+        "expires_in": str(tokens.access_validity(client)),
+        "scope": " ".join(auth_request["scope"]),
+        "jti": access["jti"],
+    }
+    return _redirect(auth_request, response, fragment=True)
+
+
+def _error_redirect(
+    auth_request: dict[str, Any], error: str, description: str, fragment: bool
+) -> Response:
+    """Send an error back to the client, with its state, as RFC 6749 section 4.1.2.1 says."""
+    values = {"error": error, "error_description": description, "state": auth_request["state"]}
+    return _redirect(auth_request, values, fragment)
+
+
+def _redirect(auth_request: dict[str, Any], values: dict[str, Any], fragment: bool) -> Response:
+    """A 303 to the client's redirect URI with values in the query or the fragment."""
+    encoded = urlencode({k: v for k, v in values.items() if v is not None}, quote_via=quote)
+    base = auth_request["redirect_uri"]
+    if fragment:
+        location = f"{base.split('#', 1)[0]}#{encoded}"
+    else:
+        location = f"{base}{'&' if '?' in base else '?'}{encoded}"
+    return redirect(location, 303)

@@ -1,0 +1,71 @@
+"""OAuth 2.0 errors as Spring Security OAuth2 reports them, and the error page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template
+from flask_wtf.csrf import CSRFError
+
+# Token responses carry credentials: no cache may keep them (RFC 6749 section 5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+CLIENT_REALM = 'Basic realm="oauth2/client"'
+
+
+class OAuthError(Exception):
+    """An OAuth error with Spring's status, `error` code and `error_description`."""
+
+    def __init__(self, status: int, error: str, description: str, **extra: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.error = error
+        self.description = description
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        """The JSON error body: error, error_description and any extra fields."""
+        return {"error": self.error, "error_description": self.description, **self.extra}
+
+    def response(self) -> Response:
+        """This error as a JSON response that no cache keeps."""
+        response = jsonify(self.body())
+        response.status_code = self.status
+        response.headers.update(NO_STORE)
+        if self.status == 401 and self.error == "unauthorized":
+            response.headers["WWW-Authenticate"] = CLIENT_REALM
+        return response
+
+
+def invalid_request(description: str) -> OAuthError:
+    """400 invalid_request."""
+    return OAuthError(400, "invalid_request", description)
+
+
+def invalid_grant(description: str) -> OAuthError:
+    """400 invalid_grant."""
+    return OAuthError(400, "invalid_grant", description)
+
+
+def invalid_client(description: str) -> OAuthError:
+    """401 invalid_client."""
+    return OAuthError(401, "invalid_client", description)
+
+
+def unauthorized(description: str) -> OAuthError:
+    """401 from the client authentication filter, with the Basic challenge."""
+    return OAuthError(401, "unauthorized", description)
+
+
+def error_page(error: str, description: str, status: int = 400) -> tuple[str, int]:
+    """The HTML error page, for errors that must never redirect (unknown client, bad URI)."""
+    return render_template("error.html", error=error, description=description), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Render OAuth errors as JSON and a failed CSRF check as the error page."""
+    app.register_error_handler(OAuthError, lambda exc: exc.response())
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(exc: CSRFError) -> tuple[str, int]:
+        """The form's CSRF token was missing, expired or wrong (a forged cross-site post)."""
+        return error_page("invalid_request", exc.description or "The form has expired.")

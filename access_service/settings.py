@@ -1,0 +1,35 @@
+"""Settings from the environment (for `gunicorn 'access_service:create_app()'`) or a dict."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULT_SIGNING_KEY = "instance/access-service-signing-key.pem"
+
+
+def _int_or_none(value: str | None) -> int | None:
+    """An optional positive number of seconds."""
+    if value in (None, ""):
+        return None
+    seconds = int(value)
+    if seconds <= 0:
+        raise ValueError(f"a validity must be a positive number of seconds, not {value}")
+    return seconds
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The emulator's settings: environment variables first, then overrides on top."""
+    env = os.environ
+    settings: dict[str, Any] = {
+        "DATA_FILE": env.get("ACCESS_SERVICE_DATA") or None,
+        "SIGNING_KEY_FILE": env.get("ACCESS_SERVICE_SIGNING_KEY") or DEFAULT_SIGNING_KEY,
+        "ACCESS_TOKEN_VALIDITY": _int_or_none(env.get("ACCESS_SERVICE_ACCESS_TOKEN_VALIDITY")),
+        "REFRESH_TOKEN_VALIDITY": _int_or_none(env.get("ACCESS_SERVICE_REFRESH_TOKEN_VALIDITY")),
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        # No default on purpose: without it the secret is derived from the signing key.
+        "SECRET_KEY": env.get("ACCESS_SERVICE_SECRET_KEY") or None,
+    }
+    settings.update(overrides or {})
+    return settings

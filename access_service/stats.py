@@ -1,0 +1,50 @@
+"""Counters for tests and operators: how many token and revocation requests arrived.
+
+They live in the store (Redis INCR under gunicorn), so every worker counts into the same number.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from werkzeug.wrappers import Response
+
+from .extensions import services
+
+bp = Blueprint("emulator", __name__, url_prefix="/emulator")
+
+TOKEN_REQUEST_KINDS = ("authorization_code", "password", "refresh_token", "other")
+REVOCATIONS = "stats:revocations"
+
+
+def _token_key(kind: str) -> str:
+    """The counter of token requests of one kind."""
+    return f"stats:token_requests:{kind}"
+
+
+def count_token_request(grant_type: str | None) -> None:
+    """Count a token request by its grant type, whether it succeeds or not."""
+    kind = grant_type if grant_type in TOKEN_REQUEST_KINDS[:-1] else "other"
+    services().store.incr(_token_key(kind))
+
+
+def count_revocation() -> None:
+    """Count a revocation request, whether it revokes anything or not."""
+    services().store.incr(REVOCATIONS)
+
+
+@bp.get("/stats")
+def stats() -> Response:
+    """Token requests by grant type and revocation requests since start (or the last reset)."""
+    store = services().store
+    return jsonify(
+        token_requests={kind: store.counter(_token_key(kind)) for kind in TOKEN_REQUEST_KINDS},
+        revocations=store.counter(REVOCATIONS),
+    )
+
+
+@bp.post("/stats/reset")
+def reset() -> Response:
+    """Set every counter back to zero."""
+    keys = [_token_key(kind) for kind in TOKEN_REQUEST_KINDS] + [REVOCATIONS]
+    services().store.reset_counters(keys)
+    return stats()

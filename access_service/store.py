@@ -1,0 +1,144 @@
+"""Where the emulator keeps its state: in memory for one process, or in a shared Redis.
+
+Codes, refresh tokens, revoked token ids, sign-in sessions and counters all go through the small
+`Store` interface, so several gunicorn workers agree once they share a Redis.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Protocol
+
+import msgspec
+import redis
+
+KEY_PREFIX = "access-service:"
+
+
+class Store(Protocol):
+    """Expiring JSON records and counters."""
+
+    def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
+        """Store value under key for ttl seconds."""
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The value under key, or None when absent or expired."""
+
+    def take(self, key: str) -> dict[str, Any] | None:
+        """Get and delete in one step, so only one caller ever gets a single-use value."""
+
+    def delete(self, key: str) -> bool:
+        """Delete key; True when this call removed it."""
+
+    def incr(self, key: str) -> int:
+        """Add one to a counter."""
+
+    def counter(self, key: str) -> int:
+        """A counter's value (0 when never counted)."""
+
+    def reset_counters(self, keys: list[str]) -> None:
+        """Set counters back to zero."""
+
+
+class MemoryStore:
+    """A Store in this process's memory, for a single process (and the unit tests)."""
+
+    def __init__(self, clock=time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._records: dict[str, tuple[float, bytes]] = {}
+        self._counters: dict[str, int] = {}
+
+    def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
+        """Store value under key for ttl seconds."""
+        # Encoded like the Redis store, so callers never share a mutable dict by accident.
+        with self._lock:
+            self._records[key] = (self._clock() + ttl, msgspec.json.encode(value))
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The value under key, or None when absent or expired."""
+        with self._lock:
+            return self._live(key, remove=False)
+
+    def take(self, key: str) -> dict[str, Any] | None:
+        """Get and delete in one step."""
+        with self._lock:
+            return self._live(key, remove=True)
+
+    def delete(self, key: str) -> bool:
+        """Delete key; True when this call removed it."""
+        with self._lock:
+            return self._live(key, remove=True) is not None
+
+    def incr(self, key: str) -> int:
+        """Add one to a counter."""
+        with self._lock:
+            self._counters[key] = self._counters.get(key, 0) + 1
+            return self._counters[key]
+
+    def counter(self, key: str) -> int:
+        """A counter's value (0 when never counted)."""
+        return self._counters.get(key, 0)
+
+    def reset_counters(self, keys: list[str]) -> None:
+        """Set counters back to zero."""
+        with self._lock:
+            for key in keys:
+                self._counters.pop(key, None)
+
+    def _live(self, key: str, remove: bool) -> dict[str, Any] | None:
+        """The unexpired record under key (caller holds the lock); drops expired ones."""
+        record = self._records.get(key)
+        if record is None:
+            return None
+        expires_at, raw = record
+        if remove or expires_at <= self._clock():
+            del self._records[key]
+        return msgspec.json.decode(raw) if expires_at > self._clock() else None
+
+
+class RedisStore:
+    """A Store in Redis, shared by every worker; keys carry a prefix so a Redis can be shared."""
+
+    def __init__(self, client: redis.Redis, prefix: str = KEY_PREFIX) -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
+        """Store value under key for ttl seconds."""
+        self._redis.set(self._prefix + key, msgspec.json.encode(value), px=max(1, int(ttl * 1000)))
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The value under key, or None when absent or expired."""
+        return _decode(self._redis.get(self._prefix + key))
+
+    def take(self, key: str) -> dict[str, Any] | None:
+        """Get and delete in one MULTI/EXEC, atomic on every Redis version."""
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.get(self._prefix + key)
+        pipe.delete(self._prefix + key)
+        raw, _ = pipe.execute()
+        return _decode(raw)
+
+    def delete(self, key: str) -> bool:
+        """Delete key; True when this call removed it."""
+        return bool(self._redis.delete(self._prefix + key))
+
+    def incr(self, key: str) -> int:
+        """Add one to a counter."""
+        return int(self._redis.incr(self._prefix + key))
+
+    def counter(self, key: str) -> int:
+        """A counter's value (0 when never counted)."""
+        return int(self._redis.get(self._prefix + key) or 0)
+
+    def reset_counters(self, keys: list[str]) -> None:
+        """Set counters back to zero."""
+        if keys:
+            self._redis.delete(*(self._prefix + key for key in keys))
+
+
+def _decode(raw: bytes | None) -> dict[str, Any] | None:
+    """A stored JSON record, or None."""
+    return None if raw is None else msgspec.json.decode(raw)

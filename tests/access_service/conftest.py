@@ -1,0 +1,32 @@
+"""Fixtures for the emulator's tests: the session emulator, a browser, a rotating emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.access_service.helpers import Browser, write_data
+from tests.support.processes import AccessService
+
+
+@pytest.fixture()
+def url(access_service) -> str:
+    """The session emulator's base URL."""
+    return access_service.url
+
+
+@pytest.fixture()
+def browser(url) -> Browser:
+    """A fresh browser (no cookies) pointed at the session emulator."""
+    return Browser(url)
+
+
+@pytest.fixture(scope="module")
+def rotating_service(tmp_path_factory) -> Iterator[AccessService]:
+    """An emulator whose extra client `rotatingClient` rotates refresh tokens."""
+    workdir = tmp_path_factory.mktemp("rotating")
+    data = write_data(workdir / "data.json", reuse_refresh_token=False)
+    service = AccessService(workdir, args=["--data", str(data)]).start()
+    yield service
+    service.stop()

@@ -1,0 +1,202 @@
+"""The emulator's pure pieces, without a server: data, PKCE, the store, keys and the grants."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from joserfc.jwk import RSAKey
+from werkzeug.security import check_password_hash
+
+from access_service import create_app
+from access_service.data import Directory, load_directory
+from access_service.errors import OAuthError
+from access_service.grants import parse_scope, token_response
+from access_service.keys import Signer, load_or_create_key
+from access_service.pkce import s256, verifier_matches
+from access_service.store import MemoryStore
+from access_service.tokens import InvalidToken, TokenServices
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def signer() -> Signer:
+    """A throwaway signing key."""
+    return Signer(RSAKey.generate_key(2048, private=True))
+
+
+@pytest.fixture(scope="module")
+def directory() -> Directory:
+    """The built-in demo data."""
+    return load_directory()
+
+
+def test_demo_data_matches_the_document(directory):
+    example = directory.client("exampleClientApplication")
+    assert example.auto_approve and example.reuse_refresh_token
+    assert example.access_token_validity_seconds == 43200
+    assert example.refresh_token_validity_seconds == 2592000
+    assert len(example.scope) == 37
+    assert directory.client("approvalClientApplication").auto_approve is False
+    assert directory.client("systemServiceClient").authorized_grant_types == [
+        "password",
+        "refresh_token",
+    ]
+    assert len(directory.user("alex.originator@xy-company.com").authorities) == 39
+
+
+@pytest.mark.parametrize(
+    ("requested", "expected"),
+    [
+        ("http://127.0.0.1:5000/authcallback", True),
+        ("http://127.0.0.1:61234/authcallback", True),
+        ("http://localhost:1/authcallback", True),
+        ("http://127.0.0.1:61234/other", False),
+        ("https://127.0.0.1:61234/authcallback", False),
+        ("http://127.0.0.1.evil.example:80/authcallback", False),
+        ("http://user@127.0.0.1:5000/authcallback", False),
+        ("http://127.0.0.1:5000/authcallback?x=1", False),
+        ("https://my-application-url/authcallback", True),
+        ("https://my-application-url:444/authcallback", False),
+    ],
+)
+def test_redirect_resolution_and_the_loopback_rule(directory, requested, expected):
+    assert (
+        directory.client("exampleClientApplication").resolve_redirect(requested) is not None
+    ) is expected
+
+
+def test_loopback_rule_is_only_for_clients_that_opt_in(directory):
+    client = directory.client("exampleClientApplication")
+    strict = type(client)(
+        **{
+            **{f: getattr(client, f) for f in client.__struct_fields__},
+            "loopback_redirect_any_port": False,
+        }
+    )
+    assert strict.resolve_redirect("http://127.0.0.1:61234/authcallback") is None
+
+
+def test_pkce_s256_matches_rfc_7636_appendix_b():
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    assert s256(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    assert verifier_matches(verifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+    assert not verifier_matches("short", s256("short"))
+
+
+def test_memory_store_expiry_take_and_counters():
+    clock = Clock()
+    store = MemoryStore(clock)
+    store.put("a", {"x": 1}, ttl=10)
+    assert store.get("a") == {"x": 1}
+    assert store.take("a") == {"x": 1} and store.take("a") is None
+    store.put("b", {}, ttl=10)
+    clock.now += 10
+    assert store.get("b") is None and store.delete("b") is False
+    assert store.incr("n") == 1 and store.incr("n") == 2 and store.counter("n") == 2
+    store.reset_counters(["n"])
+    assert store.counter("n") == 0
+
+
+def test_signing_key_is_created_once_with_mode_0600(tmp_path):
+    path = tmp_path / "a" / "b" / "key.pem"
+    first = load_or_create_key(path)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert load_or_create_key(path).thumbprint() == first.thumbprint()
+
+
+def test_signer_keeps_claim_order_and_rejects_tampering(signer):
+    token = signer.sign({"exp": 1, "user_name": "u", "scope": ["a"]})
+    assert token.startswith("eyJhbGciOiJSUzI1NiJ9.")
+    assert list(signer.verify(token)) == ["exp", "user_name", "scope"]
+    header, payload, signature = token.split(".")
+    assert signer.verify(f"{header}.{payload[:-2]}xx.{signature}") is None
+    other = Signer(RSAKey.generate_key(2048, private=True))
+    assert other.verify(token) is None
+
+
+def test_parse_scope_splits_on_spaces_and_commas():
+    assert parse_scope("a b,c  a") == ["a", "b", "c"]
+    assert parse_scope(None) == []
+
+
+def services(signer: Signer, clock: Clock) -> TokenServices:
+    """Token services over a memory store."""
+    return TokenServices(MemoryStore(clock), signer, clock=clock)
+
+
+def test_grants_order_client_id_check_before_grant_type(directory, signer):
+    client = directory.client("exampleClientApplication")
+    with pytest.raises(OAuthError) as raised:
+        token_response({"client_id": "other"}, client, directory, services(signer, Clock()))
+    assert (raised.value.status, raised.value.error) == (401, "invalid_client")
+
+
+def test_access_token_expiry_and_revocation(directory, signer):
+    clock = Clock()
+    tokens = services(signer, clock)
+    client = directory.client("exampleClientApplication")
+    body = token_response(
+        {
+            "grant_type": "password",
+            "username": "sam.viewer@xy-company.com",
+            "password": "password2",
+        },
+        client,
+        directory,
+        tokens,
+    )
+    claims = tokens.check_access_token(body["access_token"])
+    assert claims["exp"] == int(clock.now) + 43200
+    tokens.revoke_access_token(claims["jti"], claims["exp"])
+    with pytest.raises(InvalidToken, match="not recognised"):
+        tokens.check_access_token(body["access_token"])
+    fresh = tokens.access_token(client, "u", [], ["s"])
+    clock.now += 43200
+    with pytest.raises(InvalidToken, match="expired"):
+        tokens.check_access_token(fresh["value"])
+
+
+def test_refresh_token_expiry_uses_the_clock(directory, signer):
+    clock = Clock()
+    tokens = services(signer, clock)
+    client = directory.client("exampleClientApplication")
+    body = tokens.grant(client, "u", [], ["s"])
+    clock.now += 2_592_000
+    with pytest.raises(OAuthError) as raised:
+        token_response(
+            {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
+            client,
+            directory,
+            tokens,
+        )
+    assert (raised.value.status, raised.value.error) == (401, "invalid_token")
+
+
+def test_app_uses_its_own_cookie_name_and_json_order(tmp_path):
+    app = create_app({"SIGNING_KEY_FILE": str(tmp_path / "k.pem"), "REDIS_URL": None})
+    assert app.config["SESSION_COOKIE_NAME"] == "access_service_session"
+    response = app.test_client().get("/login")
+    assert response.headers["Set-Cookie"].startswith("access_service_session=")
+    assert "script-src" not in response.headers["Content-Security-Policy"]
+
+
+def test_hash_password_command_reads_stdin():
+    result = subprocess.run(
+        [sys.executable, "-m", "access_service", "hash-password"],
+        input="s3cret\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert check_password_hash(result.stdout.strip(), "s3cret")
