@@ -30,10 +30,15 @@ threads = int(os.environ.get("PORTAL_THREADS", "4"))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
+# Room for long query strings (the platform's ~3 kB tokens travel in URLs); absurd ones get 400.
+limit_request_line = 8190
 # Recycle workers now and then (bounded memory); sessions live in Redis and survive it.
 max_requests = 2000
 max_requests_jitter = 200
 # The app writes one JSON line per request itself, with secrets redacted.
+# gunicorn 27's control socket lives at one path per user: several portals (or the emulator)
+# on one machine would fight over it, and nothing here uses it.
+control_socket_disable = True
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()

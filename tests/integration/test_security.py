@@ -1,0 +1,149 @@
+"""Security controls (RFC 9700, RFC 9207, OWASP ASVS sessions), in-process with real Redis and
+the real emulator."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from app import create_app
+from config import Settings
+from tests.support.emulator import token_requests
+
+HTTPS = "https://portal.example"
+
+
+def production_app(environ, clock, **overrides):
+    environ = {**environ, "PORTAL_ENV": "production", "TRUSTED_HOSTS": "", **overrides}
+    return create_app(Settings.from_env(environ), clock=clock, testing=True)
+
+
+def state_of(login_response) -> str:
+    return parse_qs(urlsplit(login_response.headers["Location"]).query)["state"][0]
+
+
+def test_production_cookie_is_host_prefixed_secure_httponly_lax(environ, redis_client, clock):
+    client = production_app(environ, clock).test_client()
+    response = client.get("/login", base_url=HTTPS)
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-session=")
+    attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
+    assert {"secure", "httponly", "samesite", "path"} <= attributes
+    assert "domain" not in attributes
+    assert "SameSite=Lax" in cookie and "Path=/" in cookie
+
+
+def test_production_redirects_plain_http_to_https_but_not_probes(environ, redis_client, clock):
+    client = production_app(environ, clock).test_client()
+    response = client.get("/profile?x=1", base_url="http://portal.example")
+    assert response.status_code == 308
+    assert response.headers["Location"] == "https://portal.example/profile?x=1"
+    assert client.get("/healthz", base_url="http://portal.example").status_code == 200
+
+
+def test_hsts_in_production_only(environ, redis_client, clock, client):
+    production = production_app(environ, clock).test_client()
+    hsts = production.get("/", base_url=HTTPS).headers["Strict-Transport-Security"]
+    assert int(hsts.split("max-age=")[1].split(";")[0]) >= 31_536_000
+    assert "Strict-Transport-Security" not in client.get("/").headers
+
+
+@pytest.mark.parametrize("path", ["/", "/no-such-page", "/authcallback"])
+def test_security_headers_on_every_response_error_pages_included(client, path):
+    headers = client.get(path).headers
+    csp = headers["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "frame-ancestors 'none'", "object-src 'none'",
+                      "base-uri 'none'"):
+        assert directive in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "Server" not in headers
+    expected = "no-referrer" if path == "/authcallback" else "same-origin"
+    assert headers["Referrer-Policy"] == expected
+
+
+@pytest.mark.parametrize("query", [
+    {},                                        # no state at all
+    {"code": "abc123"},                        # code without state
+    {"code": "abc123", "state": "forged-state-value-123456"},
+    {"code": "abc123", "state": "x" * 20_000},  # absurdly long
+    {"code": "abc123", "state": "abc\x00def-ghijklmnopqr"},
+])
+def test_bad_callbacks_are_refused_without_a_token_request(auth, client, access_service, query):
+    auth.start()  # this browser has a real pending sign-in; the callback is not it
+    before = token_requests(access_service.url, "authorization_code")
+    response = client.get("/authcallback", query_string=query)
+    assert response.status_code == 400
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert token_requests(access_service.url, "authorization_code") == before
+
+
+def test_another_browsers_state_is_refused(auth, app, access_service):
+    victim_state = state_of(auth.start())
+    attacker = app.test_client()
+    before = token_requests(access_service.url, "authorization_code")
+    response = attacker.get("/authcallback", query_string={"code": "abc123",
+                                                           "state": victim_state})
+    assert response.status_code == 400
+    assert token_requests(access_service.url, "authorization_code") == before
+
+
+def test_post_to_the_callback_is_a_4xx(client):
+    assert 400 <= client.post("/authcallback", data={"code": "x"}).status_code < 500
+
+
+def test_server_error_is_shown_escaped(auth, client):
+    state = state_of(auth.start())
+    response = client.get("/authcallback", query_string={
+        "state": state, "error": "access_denied",
+        "error_description": "<script>alert(1)</script>"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)" not in html
+
+
+def test_issuer_mismatch_is_refused_before_the_token_request(environ, redis_client, clock,
+                                                             access_service):
+    environ["COCOON_ISSUER"] = access_service.url
+    client = create_app(Settings.from_env(environ), clock=clock, testing=True).test_client()
+    state = state_of(client.get("/login"))
+    before = token_requests(access_service.url, "authorization_code")
+    response = client.get("/authcallback", query_string={
+        "state": state, "code": "abc123", "iss": "https://evil.example"})
+    assert response.status_code == 400
+    assert token_requests(access_service.url, "authorization_code") == before
+
+
+def test_login_is_rate_limited_with_a_clear_429(environ, redis_client, clock):
+    environ["LOGIN_RATE_LIMIT"] = "3/minute"
+    client = create_app(Settings.from_env(environ), clock=clock, testing=True).test_client()
+    statuses = [client.get("/login").status_code for _ in range(4)]
+    assert statuses == [302, 302, 302, 429]
+    response = client.get("/login")
+    assert response.headers["Retry-After"]
+    assert "Too many attempts" in response.get_data(as_text=True)
+
+
+def test_idle_timeout_is_the_redis_ttl(auth, client, redis_client):
+    auth.login()
+    key = f"portal:session:{client.get_cookie('portal_session').value}"
+    assert 1790 <= redis_client.ttl(key) <= 1800
+
+
+def test_absolute_timeout_signs_out_and_caps_the_ttl(auth, client, clock, redis_client):
+    auth.login()
+    key = f"portal:session:{client.get_cookie('portal_session').value}"
+    clock.advance(43_200 - 100)  # 100 s before the 12 h absolute limit
+    client.get("/")
+    assert redis_client.ttl(key) <= 100
+    clock.advance(101)
+    assert "Sign in" in client.get("/").get_data(as_text=True)
+    assert redis_client.exists(key) == 0
+
+
+@pytest.mark.parametrize("cookie", ["not-a-session-id", "A" * 43, "x" * 3000, "'; DROP"])
+def test_tampered_or_unknown_cookie_is_simply_signed_out(auth, client, cookie):
+    auth.login()
+    client.set_cookie("portal_session", cookie)
+    response = client.get("/profile")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
