@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -78,7 +79,9 @@ def start_access_service(e2e_dir) -> Iterator[Callable[..., AccessService]]:
     started: list[AccessService] = []
 
     def start(*args: str, env: dict[str, str] | None = None) -> AccessService:
-        service = AccessService(e2e_dir / "access-services", args=list(args), env=env)
+        # A directory (so a signing key) per emulator: two emulators are two issuers.
+        workdir = e2e_dir / f"access-service-{len(started)}"
+        service = AccessService(workdir, args=list(args), env=env)
         started.append(service.start())
         return service
 
@@ -93,7 +96,8 @@ def start_redis(e2e_dir) -> Iterator[Callable[..., RedisServer]]:
     started: list[RedisServer] = []
 
     def start(**options) -> RedisServer:
-        server = RedisServer(e2e_dir / f"redis-{len(started)}-{os.getpid()}", **options)
+        # A fresh directory each time: a dump.rdb left by another test must not be loaded.
+        server = RedisServer(Path(tempfile.mkdtemp(prefix="redis-", dir=e2e_dir)), **options)
         started.append(server.start())
         return server
 
@@ -112,4 +116,5 @@ def sign_in(portal_url: str, next_path: str | None = None, **agent_options) -> r
     callback = agent.authorize(response.headers["Location"])
     response = browser.get(callback, allow_redirects=False, timeout=15)
     assert response.status_code == 302, response.text[:500]
+    browser.landed_on = response.headers["Location"]  # where the portal sent us after sign-in
     return browser
