@@ -8,42 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import sys
 import time
 import uuid
-from typing import Any
 
 from flask import Flask, Response, g, request
 
 from app.metrics import LATENCY, REQUESTS
+from config.log_format import JsonFormatter
 
 # Query strings that carry secrets (code, state, tokens) are never logged.
 REDACTED_PATHS = ("/authcallback",)
 REQUEST_ID = "X-Request-ID"
-_RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per record, with any `extra=` fields."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key, value in record.__dict__.items():
-            if key not in _RESERVED and not key.startswith("_"):
-                entry[key] = value
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-JsonFormatter.converter = time.gmtime
 
 
 def redacted_path(path: str, query: str) -> str:

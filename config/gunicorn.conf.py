@@ -42,6 +42,23 @@ control_socket_disable = True
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# gunicorn's own lines in the same JSON shape as the app's, on stdout.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "config.log_format.JsonFormatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": loglevel.upper()},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stdout"], "level": loglevel.upper(), "propagate": False}
+    },
+}
 # The X-Forwarded-* headers are handled by the app (app/security.py), from FORWARDED_ALLOW_IPS.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proxy_allow_ips = "127.0.0.1"

@@ -128,6 +128,14 @@ class Process:
             self.proc.wait()
         self.proc = None
 
+    def started_when(self, ready) -> None:
+        """Wait for ready(); if it fails, stop the process (and close its log) and re-raise."""
+        try:
+            ready()
+        except BaseException:
+            self.stop()
+            raise
+
     def logs(self) -> str:
         """Everything the process wrote so far."""
         return self.log_path.read_text(errors="replace") if self.log_path else ""
@@ -170,7 +178,7 @@ class RedisServer(Process):
 
     def start(self) -> RedisServer:
         super().start()
-        wait_for_port(self.port)
+        self.started_when(lambda: wait_for_port(self.port))
         return self
 
 
@@ -206,7 +214,7 @@ class AccessService(Process):
 
     def start(self) -> AccessService:
         super().start()
-        wait_for_http(self.url + "/api/oauth/token_key", proc=self.proc)
+        self.started_when(lambda: wait_for_http(self.url + "/api/oauth/token_key", proc=self.proc))
         return self
 
 
@@ -237,5 +245,5 @@ class Portal(Process):
 
     def start(self) -> Portal:
         super().start()
-        wait_for_http(self.url + "/healthz", proc=self.proc)
+        self.started_when(lambda: wait_for_http(self.url + "/healthz", proc=self.proc))
         return self
