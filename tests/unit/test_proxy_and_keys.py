@@ -21,9 +21,11 @@ def echo(request: Request) -> Response:
 
 
 def call(app, remote_addr: str) -> dict:
-    response = Client(app).get("/", headers={"X-Forwarded-For": "203.0.113.9",
-                                             "X-Forwarded-Proto": "https"},
-                               environ_overrides={"REMOTE_ADDR": remote_addr})
+    response = Client(app).get(
+        "/",
+        headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"},
+        environ_overrides={"REMOTE_ADDR": remote_addr},
+    )
     return json.loads(response.get_data())
 
 
