@@ -25,6 +25,17 @@ from config import Settings, load_settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class Portal(Flask):
+    """Flask, less one traceback: a Redis outage is logged once, as one line, by app/errors.py
+    (flask-session's errors reach Flask wrapped in a 500 and would otherwise log a traceback
+    on every request until Redis is back)."""
+
+    def log_exception(self, exc_info) -> None:
+        if isinstance(exc_info[1], errors.STORE_ERRORS):
+            return
+        super().log_exception(exc_info)
+
+
 def create_app(
     settings: Settings | None = None,
     *,

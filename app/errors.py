@@ -28,6 +28,8 @@ TITLES = {
 # Endpoints that work without the session store: probes and assets.
 NO_SESSION_NEEDED = {"health.healthz", "health.readyz", "static", "metrics.metrics_endpoint"}
 RETRY_AFTER_SECONDS = "5"
+# What "the session store is down" looks like, wherever it is raised.
+STORE_ERRORS = (RedisError, SessionStoreUnavailable)
 
 
 def render_error(status: int, message: str | None = None) -> tuple[str, int, dict]:
@@ -77,7 +79,7 @@ def handle_csrf_error(exc: CSRFError) -> tuple[str, int, dict]:
 def handle_internal_error(exc: InternalServerError) -> tuple[str, int, dict]:
     """Unhandled errors. Redis failures in session open/save arrive here wrapped (PITFALLS)."""
     original = getattr(exc, "original_exception", None)
-    if isinstance(original, RedisError | SessionStoreUnavailable):
+    if isinstance(original, STORE_ERRORS):
         return _store_down(original)
     if original is not None:
         log.error("unhandled error", exc_info=original)

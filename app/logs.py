@@ -39,6 +39,18 @@ def user_reference(secret_key: str, user: str | None) -> str | None:
     return hmac.new(secret_key.encode(), user.encode(), hashlib.sha256).hexdigest()[:16]
 
 
+class OneLineErrors(logging.Filter):
+    """Fold a record's exception into its message and drop the traceback (for flask-limiter,
+    which logs one per request while Redis is down)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()}: {record.exc_info[1]}"
+            record.args = None
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def init_app(app: Flask, level: str) -> None:
     """Log JSON to stdout at `level` and write one access line per request."""
     handler = logging.StreamHandler(sys.stdout)
@@ -46,6 +58,7 @@ def init_app(app: Flask, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("flask-limiter").addFilter(OneLineErrors())
     app.logger.handlers.clear()
     app.logger.propagate = True
     access = logging.getLogger("portal.access")
