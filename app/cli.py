@@ -1,7 +1,106 @@
-"""`flask --app wsgi cocoon ...`: command-line access to the platform for system-run services."""
+"""`flask --app wsgi cocoon ...`: command-line access to the platform for system-run services.
+
+The commands use the portal's own configured client (credentials, URLs, timeouts) and print the
+token response on stdout, so `$(flask --app wsgi cocoon token ... --access-token-only)` can feed
+curl. Secrets are never command-line arguments: those show up in `ps` and in shell history.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+
 import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app.cocoon.client import AccessServiceClient, AccessServiceUnavailable, TokenRefused
+from app.cocoon.tokens import TokenSet
 
 cocoon = click.Group("cocoon", help="Get Cocoon Data Platform tokens from the command line.")
+
+access_token_only = click.option(
+    "--access-token-only", is_flag=True, help="Print only the access token, for a bearer header."
+)
+
+
+@cocoon.command("token")
+@click.option("--username", required=True, help="The account's email address.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@access_token_only
+@with_appcontext
+def token_command(username: str, password_stdin: bool, access_token_only: bool) -> None:
+    """Get tokens with the password grant (for system-run services).
+
+    The password comes from stdin with --password-stdin, else from COCOON_PASSWORD, else from
+    a prompt that does not echo it.
+    """
+    password = read_secret("password", "COCOON_PASSWORD", password_stdin)
+    if password is None:
+        password = click.prompt("Password", hide_input=True, err=True)
+    tokens = token_call(lambda client: client.password_grant(username, password))
+    print_tokens(tokens, access_token_only)
+
+
+@cocoon.command("refresh")
+@click.option("--refresh-token-stdin", is_flag=True, help="Read the refresh token from stdin.")
+@access_token_only
+@with_appcontext
+def refresh_command(refresh_token_stdin: bool, access_token_only: bool) -> None:
+    """Get new tokens for a refresh token (from stdin or COCOON_REFRESH_TOKEN)."""
+    refresh_token = read_secret("refresh token", "COCOON_REFRESH_TOKEN", refresh_token_stdin)
+    if refresh_token is None:
+        raise click.UsageError(
+            "give the refresh token on stdin (--refresh-token-stdin) or in COCOON_REFRESH_TOKEN"
+        )
+    # refresh() reads only the refresh token of the set it is given.
+    previous = TokenSet(access_token="", refresh_token=refresh_token)
+    print_tokens(token_call(lambda client: client.refresh(previous)), access_token_only)
+
+
+def read_secret(what: str, variable: str, from_stdin: bool) -> str | None:
+    """The first line of stdin when asked for, else the variable's value, else None."""
+    if from_stdin:
+        value = sys.stdin.readline().rstrip("\r\n")
+        if not value:
+            raise click.UsageError(f"no {what} on stdin")
+        return value
+    return os.environ.get(variable) or None
+
+
+def token_call(call: Callable[[AccessServiceClient], TokenSet]) -> TokenSet:
+    """Run a token call with the app's client; failures become one line on stderr, exit 1."""
+    client: AccessServiceClient = current_app.extensions["cocoon"].client
+    quiet_stdout()
+    try:
+        return call(client)
+    except TokenRefused as exc:
+        detail = f": {exc.description}" if exc.description else ""
+        raise click.ClickException(f"the access-service refused: {exc.error}{detail}") from None
+    except AccessServiceUnavailable as exc:
+        raise click.ClickException(f"{exc} ({client.token_endpoint})") from None
+
+
+def print_tokens(tokens: TokenSet, access_token_only: bool) -> None:
+    """The token response as JSON, or only the access token."""
+    if access_token_only:
+        click.echo(tokens.access_token)
+        return
+    response = {
+        "access_token": tokens.access_token,
+        "token_type": tokens.token_type,
+        "refresh_token": tokens.refresh_token,
+        "jti": tokens.jti,
+        "expires_at": int(tokens.expires_at) if tokens.expires_at is not None else None,
+    }
+    click.echo(json.dumps(response, indent=2))
+
+
+def quiet_stdout() -> None:
+    """Send the portal's log lines to stderr: here stdout is the token, read by scripts."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)

@@ -14,6 +14,7 @@ from app.cocoon.client import AccessServiceClient
 from app.cocoon.keys import TokenVerifier
 from app.cocoon.refresh import RefreshCoordinator
 from app.cocoon.sealing import TokenSealer, derive_key
+from app.cocoon.service import client_from_settings
 from config import Settings
 
 
@@ -38,16 +39,7 @@ def build_services(
     clock: Callable[[], float] = time.time,
 ) -> CocoonServices:
     """Wire the platform package's pieces together for one app."""
-    client = AccessServiceClient(
-        client_id=settings.client_id,
-        client_secret=settings.client_secret,
-        token_endpoint=settings.token_endpoint,
-        revocation_endpoint=settings.revocation_url,
-        connect_timeout=settings.http_connect_timeout,
-        read_timeout=settings.http_read_timeout,
-        clock=clock,
-        scope=settings.scope,
-    )
+    client = client_from_settings(settings, clock)
     key_url = settings.jwks_url or settings.token_key_url
     verifier = None
     if key_url:

@@ -1,0 +1,228 @@
+"""`flask --app wsgi cocoon token|refresh`, run as a real subprocess against the real emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+import requests
+from werkzeug.security import generate_password_hash
+
+from tests.support.processes import ROOT, AccessService, free_port
+
+USER = "alex.originator@xy-company.com"
+PASSWORD = "password1"
+CLIENT = ("exampleClientApplication", "exampleClientApplicationSecret")
+SYSTEM_CLIENT = ("systemServiceClient", "systemServiceClientSecret")
+BROWSER_ONLY_CLIENT = ("browserOnlyClient", "browserOnlyClientSecret")
+
+
+def run_cli(
+    base_url: str,
+    *args: str,
+    stdin: str = "",
+    client: tuple[str, str] = CLIENT,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `flask --app wsgi cocoon ARGS` with the portal's normal configuration."""
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("COCOON_", "PORTAL_", "FLASK_"))
+    }
+    environ.update(
+        PORTAL_ENV="development",
+        SECRET_KEY="cli-test-secret-key-0123456789abcdef",
+        # Never contacted: the CLI must not need Redis.
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
+        COCOON_ACCESS_SERVICE_URL=base_url,
+        COCOON_CLIENT_ID=client[0],
+        COCOON_CLIENT_SECRET=client[1],
+        **(env or {}),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "cocoon", *args],
+        cwd=ROOT,
+        env=environ,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        # No controlling terminal: a password prompt reads stdin instead of blocking on /dev/tty.
+        start_new_session=True,
+    )
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    assert PASSWORD not in output
+    return result
+
+
+def password_grant(base_url: str) -> dict:
+    """Tokens straight from the emulator, for the refresh tests."""
+    data = {"grant_type": "password", "username": USER, "password": PASSWORD}
+    response = requests.post(base_url + "/api/oauth/token", data=data, auth=CLIENT, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def check_token(base_url: str, access_token: str) -> requests.Response:
+    """The emulator's opinion of an access token (client-authenticated, as it requires)."""
+    url = base_url + "/api/oauth/check_token"
+    return requests.post(url, data={"token": access_token}, auth=CLIENT, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser_only_access_service(tmp_path_factory) -> Iterator[AccessService]:
+    """An emulator whose extra client may not use the password grant."""
+    workdir = tmp_path_factory.mktemp("access-service-browser-only")
+    data = json.loads((ROOT / "access_service" / "demo_data.json").read_text())
+    data["clients"].append(
+        {
+            "client_id": BROWSER_ONLY_CLIENT[0],
+            "client_secret_hash": generate_password_hash(BROWSER_ONLY_CLIENT[1]),
+            "authorized_grant_types": ["authorization_code", "refresh_token"],
+            "registered_redirect_uris": ["http://127.0.0.1:5000/authcallback"],
+            "scope": data["clients"][0]["scope"],  # else Spring refuses the empty scope first
+        }
+    )
+    (workdir / "data.json").write_text(json.dumps(data))
+    service = AccessService(workdir, args=["--data", str(workdir / "data.json")]).start()
+    yield service
+    service.stop()
+
+
+def test_token_prints_the_token_response(access_service):
+    result = run_cli(
+        access_service.url, "token", "--username", USER, env={"COCOON_PASSWORD": PASSWORD}
+    )
+    assert result.returncode == 0, result.stderr
+    tokens = json.loads(result.stdout)
+    assert set(tokens) == {"access_token", "token_type", "refresh_token", "jti", "expires_at"}
+    assert tokens["token_type"] == "bearer"
+    assert tokens["refresh_token"] and tokens["jti"]
+    claims = check_token(access_service.url, tokens["access_token"]).json()
+    assert claims["active"] is True
+    assert claims["user_name"] == USER
+    assert tokens["expires_at"] == claims["exp"]
+
+
+def test_access_token_only_from_stdin_is_a_usable_bearer(access_service):
+    result = run_cli(
+        access_service.url,
+        "token",
+        "--username",
+        USER,
+        "--password-stdin",
+        "--access-token-only",
+        stdin=PASSWORD + "\n",
+    )
+    assert result.returncode == 0, result.stderr
+    access_token = result.stdout.strip()
+    assert result.stdout == access_token + "\n"  # nothing else: `$(...)` takes all of stdout
+    response = check_token(access_service.url, access_token)
+    assert response.status_code == 200
+    assert response.json()["active"] is True
+
+
+def test_password_prompt_goes_to_stderr(access_service):
+    result = run_cli(
+        access_service.url,
+        "token",
+        "--username",
+        USER,
+        "--access-token-only",
+        stdin=PASSWORD + "\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Password" in result.stderr
+    assert result.stdout.count(".") == 2  # only the JWT
+
+
+def test_system_client_gets_tokens_with_the_password_grant(access_service):
+    result = run_cli(
+        access_service.url,
+        "token",
+        "--username",
+        USER,
+        client=SYSTEM_CLIENT,
+        env={"COCOON_PASSWORD": PASSWORD},
+    )
+    assert result.returncode == 0, result.stderr
+    claims = check_token(access_service.url, json.loads(result.stdout)["access_token"]).json()
+    assert claims["client_id"] == SYSTEM_CLIENT[0]
+
+
+@pytest.mark.parametrize("source", ["stdin", "env"])
+def test_refresh(access_service, source):
+    refresh_token = password_grant(access_service.url)["refresh_token"]
+    if source == "stdin":
+        options = {"stdin": refresh_token + "\n"}
+        args = ("refresh", "--refresh-token-stdin")
+    else:
+        options = {"env": {"COCOON_REFRESH_TOKEN": refresh_token}}
+        args = ("refresh",)
+    result = run_cli(access_service.url, *args, **options)
+    assert result.returncode == 0, result.stderr
+    tokens = json.loads(result.stdout)
+    assert tokens["refresh_token"] == refresh_token  # the demo client reuses refresh tokens
+    assert check_token(access_service.url, tokens["access_token"]).json()["active"] is True
+
+
+def test_refused_refresh_token(access_service):
+    result = run_cli(
+        access_service.url, "refresh", "--access-token-only", env={"COCOON_REFRESH_TOKEN": "nope"}
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: the access-service refused: invalid_grant: ")
+
+
+def test_refresh_needs_a_token(access_service):
+    result = run_cli(access_service.url, "refresh")
+    assert result.returncode == 2
+    assert "COCOON_REFRESH_TOKEN" in result.stderr
+
+
+def test_wrong_password(access_service):
+    result = run_cli(
+        access_service.url,
+        "token",
+        "--username",
+        USER,
+        "--password-stdin",
+        stdin="not-the-password\n",
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == "Error: the access-service refused: invalid_grant: Bad credentials\n"
+    assert "not-the-password" not in result.stderr
+
+
+def test_client_not_allowed_the_password_grant(browser_only_access_service):
+    result = run_cli(
+        browser_only_access_service.url,
+        "token",
+        "--username",
+        USER,
+        client=BROWSER_ONLY_CLIENT,
+        env={"COCOON_PASSWORD": PASSWORD},
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: the access-service refused: invalid_client: Unauthorized grant type: password\n"
+    )
+
+
+def test_unreachable_access_service():
+    url = f"http://127.0.0.1:{free_port()}"
+    result = run_cli(url, "token", "--username", USER, env={"COCOON_PASSWORD": PASSWORD})
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "unreachable" in result.stderr
+    assert url + "/api/oauth/token" in result.stderr
