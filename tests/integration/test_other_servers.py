@@ -64,7 +64,7 @@ def test_opaque_token_with_expires_in_is_a_sign_in(environ, redis_client, clock,
     assert response.status_code == 302 and response.headers["Location"] == "/profile"
 
     [seen] = OpaqueTokenServer.requests_seen[-1:]
-    assert seen["type"] == "application/x-www-form-urlencoded"
+    assert seen["type"].startswith("application/x-www-form-urlencoded")
     assert seen["auth"].startswith("Basic ")
     assert seen["form"]["grant_type"] == ["authorization_code"]
     assert seen["form"]["code"] == ["Ab3dE6"]
