@@ -51,8 +51,12 @@ def test_hsts_in_production_only(environ, redis_client, clock, client):
 def test_security_headers_on_every_response_error_pages_included(client, path):
     headers = client.get(path).headers
     csp = headers["Content-Security-Policy"]
-    for directive in ("default-src 'self'", "frame-ancestors 'none'", "object-src 'none'",
-                      "base-uri 'none'"):
+    for directive in (
+        "default-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+    ):
         assert directive in csp
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert "Server" not in headers
@@ -60,13 +64,16 @@ def test_security_headers_on_every_response_error_pages_included(client, path):
     assert headers["Referrer-Policy"] == expected
 
 
-@pytest.mark.parametrize("query", [
-    {},                                        # no state at all
-    {"code": "abc123"},                        # code without state
-    {"code": "abc123", "state": "forged-state-value-123456"},
-    {"code": "abc123", "state": "x" * 20_000},  # absurdly long
-    {"code": "abc123", "state": "abc\x00def-ghijklmnopqr"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},  # no state at all
+        {"code": "abc123"},  # code without state
+        {"code": "abc123", "state": "forged-state-value-123456"},
+        {"code": "abc123", "state": "x" * 20_000},  # absurdly long
+        {"code": "abc123", "state": "abc\x00def-ghijklmnopqr"},
+    ],
+)
 def test_bad_callbacks_are_refused_without_a_token_request(auth, client, access_service, query):
     auth.start()  # this browser has a real pending sign-in; the callback is not it
     before = token_requests(access_service.url, "authorization_code")
@@ -80,8 +87,7 @@ def test_another_browsers_state_is_refused(auth, app, access_service):
     victim_state = state_of(auth.start())
     attacker = app.test_client()
     before = token_requests(access_service.url, "authorization_code")
-    response = attacker.get("/authcallback", query_string={"code": "abc123",
-                                                           "state": victim_state})
+    response = attacker.get("/authcallback", query_string={"code": "abc123", "state": victim_state})
     assert response.status_code == 400
     assert token_requests(access_service.url, "authorization_code") == before
 
@@ -92,23 +98,31 @@ def test_post_to_the_callback_is_a_4xx(client):
 
 def test_server_error_is_shown_escaped(auth, client):
     state = state_of(auth.start())
-    response = client.get("/authcallback", query_string={
-        "state": state, "error": "access_denied",
-        "error_description": "<script>alert(1)</script>"})
+    response = client.get(
+        "/authcallback",
+        query_string={
+            "state": state,
+            "error": "access_denied",
+            "error_description": "<script>alert(1)</script>",
+        },
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 403
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>alert(1)" not in html
 
 
-def test_issuer_mismatch_is_refused_before_the_token_request(environ, redis_client, clock,
-                                                             access_service):
+def test_issuer_mismatch_is_refused_before_the_token_request(
+    environ, redis_client, clock, access_service
+):
     environ["COCOON_ISSUER"] = access_service.url
     client = create_app(Settings.from_env(environ), clock=clock, testing=True).test_client()
     state = state_of(client.get("/login"))
     before = token_requests(access_service.url, "authorization_code")
-    response = client.get("/authcallback", query_string={
-        "state": state, "code": "abc123", "iss": "https://evil.example"})
+    response = client.get(
+        "/authcallback",
+        query_string={"state": state, "code": "abc123", "iss": "https://evil.example"},
+    )
     assert response.status_code == 400
     assert token_requests(access_service.url, "authorization_code") == before
 
