@@ -126,7 +126,7 @@ class Process:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-        self.proc = None
+        self.stop()  # reaps nothing more, closes the log
 
     def started_when(self, ready) -> None:
         """Wait for ready(); if it fails, stop the process (and close its log) and re-raise."""
