@@ -8,6 +8,7 @@ when a worker exits.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -33,6 +34,19 @@ REFRESHES = Counter(
     "portal_token_refreshes_total", "Access token refreshes by outcome", ["outcome"]
 )
 REDIS_ERRORS = Counter("portal_redis_errors_total", "Requests that failed for want of Redis")
+
+
+# labels() validates and locks on every call; a request needs the same few children again.
+@lru_cache(maxsize=1024)
+def request_counter(route: str, method: str, status: int) -> Counter:
+    """The requests counter for one route, method and status."""
+    return REQUESTS.labels(route=route, method=method, status=status)
+
+
+@lru_cache(maxsize=256)
+def latency(route: str) -> Histogram:
+    """The latency histogram for one route."""
+    return LATENCY.labels(route=route)
 
 
 def render() -> tuple[bytes, str]:

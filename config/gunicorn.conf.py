@@ -32,9 +32,10 @@ graceful_timeout = 20
 keepalive = 5
 # Room for long query strings (the platform's ~3 kB tokens travel in URLs); absurd ones get 400.
 limit_request_line = 8190
-# Recycle workers now and then (bounded memory); sessions live in Redis and survive it.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then (bounded memory); sessions live in Redis and survive it. Not
+# too often: a new worker imports the whole app (at 2000, a busy worker was replaced every 2 s).
+max_requests = 20000
+max_requests_jitter = 2000
 # The app writes one JSON line per request itself, with secrets redacted.
 # gunicorn 27's control socket lives at one path per user: several portals (or the emulator)
 # on one machine would fight over it, and nothing here uses it.

@@ -1,7 +1,9 @@
 """The signed-in user's tokens in their server-side session: sign in, read, refresh, sign out.
 
-The session holds the user's name (for pages that only greet) and the sealed token set; the
-tokens themselves never leave the server.
+The session holds two things: the sealed token set, and its `account` summary (user name,
+authorities, scopes, expiry; no token). Pages render from the summary and decide from it whether
+a refresh is due, so a signed-in page costs one Redis read and opens no seal. The tokens
+themselves never leave the server.
 """
 
 from __future__ import annotations
@@ -15,19 +17,18 @@ from urllib.parse import urlencode
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from app.cocoon.client import AccessServiceUnavailable, TokenRefused
-from app.cocoon.refresh import SessionGone
+from app.cocoon.refresh import SessionGone, refresh_due
 from app.cocoon.sealing import SealError
 from app.cocoon.tokens import TokenSet
 from app.metrics import REFRESHES
+from app.security import CSRF_FIELD
 from app.services import services
 from app.sessions import STARTED_AT
 
 log = logging.getLogger(__name__)
 
 TOKENS = "tokens"
-USER = "user"
-# flask-wtf keeps its CSRF secret here; a new one is drawn at each sign-in.
-CSRF_SECRET = "csrf_token"
+ACCOUNT = "account"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,9 +37,9 @@ def sign_in(tokens: TokenSet) -> None:
     """Store tokens in the session and give it a new id (stops session fixation)."""
     svc = services()
     session[TOKENS] = svc.sealer.seal(tokens)
-    session[USER] = tokens.user_name
+    session[ACCOUNT] = tokens.summary()
     session[STARTED_AT] = svc.clock()
-    session.pop(CSRF_SECRET, None)
+    session.pop(CSRF_FIELD, None)  # a new CSRF secret for the new session
     # Rotate while the session holds something: flask-session ignores an empty one.
     current_app.session_interface.regenerate(session)
 
@@ -53,10 +54,21 @@ def sign_out() -> TokenSet | None:
 
 def signed_in_user() -> str | None:
     """The user name of a signed-in session ('' when the token names nobody), else None."""
-    if TOKENS not in session:
+    account = session.get(ACCOUNT)
+    if not account or TOKENS not in session:
         return None
-    g.user = session.get(USER) or ""
+    g.user = account.get("user_name") or ""
     return g.user
+
+
+def current_tokens() -> TokenSet | None:
+    """The signed-in user's tokens, for a view that calls the platform (opened once a request).
+
+    In a view behind login_required they are fresh: a refresh, if due, happened before it ran.
+    """
+    if "tokens" not in g:
+        g.tokens = stored_tokens()
+    return g.tokens
 
 
 def stored_tokens() -> TokenSet | None:
@@ -96,7 +108,7 @@ def fresh_tokens() -> TokenSet | None:
 
     def save(fresh: TokenSet) -> None:
         stored[TOKENS] = svc.sealer.seal(fresh)
-        stored[USER] = fresh.user_name
+        stored[ACCOUNT] = fresh.summary()
         current_app.session_interface.store_now(session.sid, stored)
         REFRESHES.labels(outcome="ok").inc()
 
@@ -112,7 +124,8 @@ def fresh_tokens() -> TokenSet | None:
         REFRESHES.labels(outcome="refused").inc()
         raise
     if result is not tokens and stored:
-        session.adopt({key: stored[key] for key in (TOKENS, USER)})
+        session.adopt({key: stored[key] for key in (TOKENS, ACCOUNT)})
+    g.tokens = result
     return result
 
 
@@ -121,11 +134,29 @@ def _to_sign_in() -> Any:
     return redirect(url_for("auth.login") + "?" + urlencode({"next": next_path}))
 
 
+def _refresh_due(account: dict[str, Any]) -> bool:
+    svc = services()
+    return refresh_due(
+        account.get("expires_at"),
+        account.get("obtained_at", 0.0),
+        bool(account.get("refreshable")),
+        svc.clock(),
+        svc.settings.refresh_leeway,
+    )
+
+
 def login_required(view: F) -> F:
-    """Serve the view with fresh tokens in g.tokens, or send the user through sign-in."""
+    """Serve the view with the user's `account` summary in g.account (tokens refreshed first
+    when due; current_tokens() gives them), or send the user through sign-in."""
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
+        account = session.get(ACCOUNT)
+        if not account or TOKENS not in session:
+            return _to_sign_in()
+        if not _refresh_due(account):
+            g.account, g.user = account, account.get("user_name")
+            return view(*args, **kwargs)
         try:
             tokens = fresh_tokens()
         except (TokenRefused, SessionGone) as exc:
@@ -140,8 +171,8 @@ def login_required(view: F) -> F:
             )
         if tokens is None:
             return _to_sign_in()
-        g.tokens = tokens
-        g.user = tokens.user_name
+        g.account = session.get(ACCOUNT) or tokens.summary()
+        g.user = g.account.get("user_name")
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

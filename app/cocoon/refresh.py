@@ -24,19 +24,30 @@ from app.cocoon.tokens import TokenSet
 log = logging.getLogger(__name__)
 
 
-def refresh_leeway(tokens: TokenSet, max_leeway: float) -> float:
+def leeway(lifetime: float | None, max_leeway: float) -> float:
     """How early to refresh: max_leeway, but never more than a tenth of the token's lifetime."""
-    lifetime = tokens.lifetime
-    if lifetime is None:
-        return 0.0
-    return min(max_leeway, lifetime / 10)
+    return 0.0 if lifetime is None else min(max_leeway, lifetime / 10)
+
+
+def refresh_leeway(tokens: TokenSet, max_leeway: float) -> float:
+    """The leeway for tokens (see leeway)."""
+    return leeway(tokens.lifetime, max_leeway)
+
+
+def refresh_due(
+    expires_at: float | None, obtained_at: float, refreshable: bool, now: float, max_leeway: float
+) -> bool:
+    """True when a token obtained at obtained_at and expiring at expires_at should be renewed."""
+    if expires_at is None or not refreshable:
+        return False  # a token we cannot date, or cannot renew, is used as it is
+    return now >= expires_at - leeway(max(0.0, expires_at - obtained_at), max_leeway)
 
 
 def needs_refresh(tokens: TokenSet, now: float, max_leeway: float) -> bool:
     """True when the access token expires within the leeway and can be refreshed."""
-    if tokens.expires_at is None or not tokens.refresh_token:
-        return False  # a token we cannot date, or cannot renew, is used as it is
-    return now >= tokens.expires_at - refresh_leeway(tokens, max_leeway)
+    return refresh_due(
+        tokens.expires_at, tokens.obtained_at, bool(tokens.refresh_token), now, max_leeway
+    )
 
 
 @dataclass

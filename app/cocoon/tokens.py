@@ -112,6 +112,19 @@ class TokenSet:
         """True once the access token's expiry has passed (never, when it is unknown)."""
         return self.expires_at is not None and now >= self.expires_at
 
+    def summary(self) -> dict[str, Any]:
+        """What pages show and the refresh decision needs, with no token in it: kept in the
+        session beside the sealed tokens, so a signed-in page opens no seal."""
+        return {
+            "user_name": self.user_name,
+            "client_id": self.claims.get("client_id"),
+            "authorities": self.authorities,
+            "scopes": self.scopes,
+            "expires_at": self.expires_at,
+            "obtained_at": self.obtained_at,
+            "refreshable": bool(self.refresh_token),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """A plain dict for storage (encrypted, see store.py)."""
         return asdict(self)

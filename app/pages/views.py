@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Blueprint, g, render_template
+from markupsafe import Markup
 
 from app.auth.session_tokens import login_required, signed_in_user
 
 bp = Blueprint("pages", __name__)
+
+
+@lru_cache(maxsize=1024)
+def _tag_list(items: tuple[str, ...], list_id: str) -> Markup:
+    return Markup('<ul class="tags" id="{}">{}</ul>').format(
+        list_id, Markup("").join(Markup("<li>{}</li>").format(item) for item in items)
+    )
+
+
+@bp.app_template_global()
+def tag_list(items: list[str], list_id: str) -> Markup:
+    """A list of tags as HTML (escaped). Users share the same authorities and scopes, so the HTML
+    is cached by content: escaping some eighty names was a fifth of a profile page."""
+    return _tag_list(tuple(items), list_id)
 
 
 def _roles_and_permissions(authorities: list[str]) -> tuple[list[str], list[str]]:
@@ -27,18 +43,16 @@ def index() -> str:
 @login_required
 def profile() -> str:
     """Who you are to the platform: user name, roles, permissions, scopes, token expiry."""
-    tokens = g.tokens
-    roles, permissions = _roles_and_permissions(tokens.authorities)
-    expires = (
-        datetime.fromtimestamp(tokens.expires_at, UTC) if tokens.expires_at is not None else None
-    )
+    account = g.account
+    roles, permissions = _roles_and_permissions(account["authorities"])
+    expires_at = account["expires_at"]
     return render_template(
         "pages/profile.html",
-        user=tokens.user_name,
-        client_id=tokens.claims.get("client_id"),
+        user=account["user_name"],
+        client_id=account["client_id"],
         roles=roles,
         permissions=permissions,
-        scopes=tokens.scopes,
-        expires=expires,
-        can_refresh=bool(tokens.refresh_token),
+        scopes=account["scopes"],
+        expires=datetime.fromtimestamp(expires_at, UTC) if expires_at is not None else None,
+        can_refresh=account["refreshable"],
     )
