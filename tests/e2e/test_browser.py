@@ -1,0 +1,178 @@
+"""The portal in a real browser: Debian's Chromium driven by Playwright, against gunicorn, the
+emulator and Redis over real HTTP.
+
+The portal here signs in as `approvalClientApplication`, which the emulator does not approve
+automatically, so every sign-in shows the approval page a person would see.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import portal_environ
+from tests.support.processes import Portal
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Playwright cannot download its own browser here (see PITFALLS.md); these flags keep Debian's
+# Chromium from phoning home or waiting on a GPU while headless.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+USER = "alex.originator@xy-company.com"
+PASSWORD = "password1"
+PHONE = {"width": 375, "height": 667}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """One headless Chromium for the module; skipped without it, except in CI where it fails."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def approval_portal(redis_server, access_service, tmp_path_factory) -> Iterator[Portal]:
+    """The portal as a client the user must approve, so the approval page is part of the path."""
+    environ = portal_environ(
+        redis_server.url,
+        access_service.url,
+        COCOON_CLIENT_ID="approvalClientApplication",
+        COCOON_CLIENT_SECRET="approvalClientApplicationSecret",
+    )
+    server = Portal(tmp_path_factory.mktemp("browser-portal"), environ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def page(browser):
+    """A page in a fresh context (no cookies from other tests)."""
+    context = browser.new_context()
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture()
+def phone(browser):
+    """A page in a fresh phone-sized, touch-enabled context."""
+    context = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def sign_in_at_emulator(page) -> None:
+    """Fill the emulator's sign-in form as a person would."""
+    page.get_by_label("Email").fill(USER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_sign_in_approve_profile_and_sign_out(page, approval_portal, access_service):
+    page.goto(approval_portal.url + "/")
+    page.locator("main").get_by_role("link", name="Sign in").click()
+    page.wait_for_url(access_service.url + "/**")
+    sign_in_at_emulator(page)
+    page.get_by_role("button", name="Approve").click()
+
+    page.wait_for_url(approval_portal.url + "/profile")
+    assert page.locator("#user-name").inner_text() == USER
+    assert page.locator("#token-expiry time").count() == 1
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(approval_portal.url + "/")
+    assert page.locator("main").get_by_role("link", name="Sign in").is_visible()
+    assert page.get_by_role("button", name="Sign out").count() == 0
+
+
+def test_denying_access_shows_a_clear_page(page, approval_portal, access_service):
+    page.goto(approval_portal.url + "/login")
+    sign_in_at_emulator(page)
+    with page.expect_response(lambda response: "/authcallback" in response.url) as callback:
+        page.get_by_role("button", name="Deny").click()
+
+    assert callback.value.status == 403
+    assert page.get_by_role("heading", level=1).inner_text() == "Sign-in cancelled"
+    assert page.get_by_role("link", name="Try again").is_visible()
+    assert page.get_by_role("button", name="Sign out").count() == 0
+
+
+def test_signed_out_visit_goes_through_sign_in_and_back(page, approval_portal, access_service):
+    wanted = approval_portal.url + "/profile?from=browser-test"
+    page.goto(wanted)
+    page.wait_for_url(access_service.url + "/**")
+    sign_in_at_emulator(page)
+    page.get_by_role("button", name="Approve").click()
+
+    page.wait_for_url(wanted)
+    assert page.locator("#user-name").inner_text() == USER
+
+
+def assert_on_screen(page, *controls) -> None:
+    """Every control is visible and lies within the viewport's width; nothing scrolls sideways."""
+    for control in controls:
+        assert control.is_visible(), control
+        box = control.bounding_box()
+        assert box is not None and box["width"] > 0, control
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (control, box)
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= PHONE["width"], f"{page.url} scrolls sideways: {scroll_width}px"
+
+
+def test_phone_viewport_shows_every_control(phone, approval_portal, access_service, tmp_path):
+    shots = Path(os.environ.get("BROWSER_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+
+    phone.goto(approval_portal.url + "/")
+    sign_in_links = phone.get_by_role("link", name="Sign in")
+    assert sign_in_links.count() == 2  # header and card
+    assert_on_screen(phone, sign_in_links.nth(0), sign_in_links.nth(1))
+    phone.screenshot(path=shots / "1-home.png", full_page=True)
+
+    sign_in_links.nth(1).click()
+    phone.wait_for_url(access_service.url + "/**")
+    assert_on_screen(
+        phone,
+        phone.get_by_label("Email"),
+        phone.get_by_label("Password"),
+        phone.get_by_role("button", name="Sign in"),
+    )
+    phone.screenshot(path=shots / "2-sign-in.png", full_page=True)
+    sign_in_at_emulator(phone)
+
+    approve = phone.get_by_role("button", name="Approve")
+    assert_on_screen(phone, approve, phone.get_by_role("button", name="Deny"))
+    phone.screenshot(path=shots / "3-approve.png", full_page=True)
+    approve.click()
+
+    phone.wait_for_url(approval_portal.url + "/profile")
+    assert_on_screen(
+        phone, phone.locator("#user-name"), phone.get_by_role("button", name="Sign out")
+    )
+    phone.screenshot(path=shots / "4-profile.png")  # the top: a long list of permissions follows
