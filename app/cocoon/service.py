@@ -19,7 +19,7 @@ import requests
 from requests.auth import AuthBase
 
 from app.cocoon.client import AccessServiceClient, AccessServiceUnavailable, TokenRefused
-from app.cocoon.refresh import needs_refresh, refresh_leeway
+from app.cocoon.refresh import needs_refresh, refresh_due
 from app.cocoon.tokens import TokenSet
 from config import Settings
 
@@ -101,9 +101,8 @@ class ServiceAccount:
             self.client.revoke(tokens.refresh_token)
 
     def _expiring(self, tokens: TokenSet, now: float) -> bool:
-        if tokens.expires_at is None:
-            return False
-        return now >= tokens.expires_at - refresh_leeway(tokens, self.max_leeway)
+        # The refresh decision, as if the tokens could be refreshed.
+        return refresh_due(tokens.expires_at, tokens.obtained_at, True, now, self.max_leeway)
 
     def _sign_in(self) -> TokenSet:
         tokens = self.client.password_grant(self.username, self.password)
