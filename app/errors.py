@@ -7,7 +7,12 @@ import logging
 from flask import Flask, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    SecurityError,
+    ServiceUnavailable,
+)
 
 from app.metrics import REDIS_ERRORS
 from app.sessions import SessionStoreUnavailable
@@ -68,6 +73,16 @@ def handle_http_error(exc: HTTPException) -> tuple[str, int, dict]:
     return render_error(status, exc.description if status not in (404, 405) else None)
 
 
+def handle_untrusted_host(exc: SecurityError) -> tuple[str, int, dict]:
+    """A Host header outside TRUSTED_HOSTS (host header injection): no page is built for it,
+    since no URL can be made for an untrusted host."""
+    return (
+        "Bad request: this host name is not served here.\n",
+        400,
+        {"Content-Type": "text/plain; charset=utf-8"},
+    )
+
+
 def handle_csrf_error(exc: CSRFError) -> tuple[str, int, dict]:
     """A form without a valid CSRF token (stops cross-site sign-out and replays)."""
     return render_error(
@@ -90,6 +105,7 @@ def register_error_handlers(app: Flask) -> None:
     """Install the handlers and the session-store check on app."""
     app.before_request(require_session_store)
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(RedisError, _store_down)
     app.register_error_handler(SessionStoreUnavailable, _store_down)
     app.register_error_handler(InternalServerError, handle_internal_error)

@@ -161,3 +161,10 @@ def test_tampered_or_unknown_cookie_is_simply_signed_out(auth, client, cookie):
     response = client.get("/profile")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+
+
+def test_only_trusted_hosts_are_answered(environ, redis_client, clock):
+    client = production_app(environ, clock, TRUSTED_HOSTS="portal.example").test_client()
+    assert client.get("/", base_url=HTTPS).status_code == 200
+    assert client.get("/", base_url="https://evil.example").status_code == 400
+    assert client.get("/login", base_url="https://evil.example").status_code == 400
