@@ -55,4 +55,8 @@ class Stack(contextlib.ExitStack):
     ) -> GunicornApp:
         """The portal (or another app, e.g. the baseline) with a complete development env."""
         environ = portal_environ(redis.url, access_service.url, **env)
-        return self._started(GunicornApp(self.workdir / "apps", environ, app=app))
+        # Worker recycling off while measuring, for portal and ceilings alike: at these rates a
+        # worker reached max_requests every other round, and its restart swamped the round.
+        return self._started(
+            GunicornApp(self.workdir / "apps", environ, app=app, extra_args="--max-requests 0")
+        )
