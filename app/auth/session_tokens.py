@@ -84,10 +84,6 @@ def stored_tokens() -> TokenSet | None:
         return None
 
 
-def _reload() -> dict[str, Any] | None:
-    return current_app.session_interface.load_stored(session.sid)
-
-
 def fresh_tokens() -> TokenSet | None:
     """The session's tokens, refreshed first when they are about to expire.
 
@@ -102,7 +98,7 @@ def fresh_tokens() -> TokenSet | None:
 
     def reload() -> TokenSet | None:
         stored.clear()
-        stored.update(_reload() or {})
+        stored.update(current_app.session_interface.load_stored(session.sid) or {})
         sealed = stored.get(TOKENS)
         return svc.sealer.open(sealed) if sealed else None
 

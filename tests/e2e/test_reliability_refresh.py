@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ import requests
 
 from tests.e2e.conftest import sign_in
 from tests.support.emulator import token_requests
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, http_server_in_thread
 
 VALIDITY = 3  # seconds an access token lives; the refresh leeway is then 0.3 s
 STORM = 40
@@ -62,16 +62,8 @@ def slow_refreshes(access_service_url: str, delay: float) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass  # quiet
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with http_server_in_thread(Handler) as url:
+        yield url
 
 
 def storm(urls: list[str], cookie: dict[str, str]) -> list[int]:

@@ -3,14 +3,14 @@ OAuth servers send, is still a sign-in. The token endpoint here is a small local
 other server is outside the project, the portal under test is not."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from app import create_app
 from config import Settings
+from tests.support.processes import http_server_in_thread
 
 
 class OpaqueTokenServer(BaseHTTPRequestHandler):
@@ -47,12 +47,8 @@ class OpaqueTokenServer(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def opaque_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), OpaqueTokenServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with http_server_in_thread(OpaqueTokenServer) as url:
+        yield url
 
 
 def test_opaque_token_with_expires_in_is_a_sign_in(environ, redis_client, clock, opaque_server):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import requests
@@ -15,7 +14,7 @@ from app.cocoon.client import TokenRefused
 from app.cocoon.service import ServiceAccount
 from config import Settings
 from tests.support.emulator import token_requests
-from tests.support.processes import AccessService
+from tests.support.processes import AccessService, http_server_in_thread
 
 USER = "alex.originator@xy-company.com"
 CLIENT = ("systemServiceClient", "systemServiceClientSecret")
@@ -135,13 +134,8 @@ class RecordingHandler(BaseHTTPRequestHandler):
 def recording_server() -> Iterator[str]:
     """A local HTTP server in a thread, standing in for a platform API; yields its URL."""
     RecordingHandler.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), RecordingHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with http_server_in_thread(RecordingHandler) as url:
+        yield url
 
 
 def test_session_sends_a_fresh_bearer_token(

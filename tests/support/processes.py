@@ -5,13 +5,17 @@ Each runs as a child process on a free loopback port and is stopped by the test 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -52,6 +56,22 @@ def wait_for_http(url: str, timeout: float = 20.0, proc: subprocess.Popen | None
         except requests.RequestException:
             time.sleep(0.05)
     raise TimeoutError(f"{url} did not answer after {timeout}s")
+
+
+@contextlib.contextmanager
+def http_server_in_thread(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve handler on a free loopback port from a thread (a stand-in for something outside
+    the project, such as another OAuth server); yield its base URL, then shut it down."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 def redis_server_binary() -> str:
