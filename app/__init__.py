@@ -15,8 +15,7 @@ from flask import Flask
 from flask_limiter import Limiter
 from redis import Redis
 
-from app import auth, cli, errors, health, logs, metrics_view, pages, security
-from app.auth.session_tokens import signed_in_user
+from app import auth, cli, errors, health, logs, metrics_view, pages, security, templating
 from app.extensions import csrf, limiter
 from app.redis_client import make_redis
 from app.services import build_services
@@ -46,7 +45,7 @@ def create_app(
 ) -> Flask:
     """Build the portal. Settings default to the environment (raising if one is missing)."""
     settings = settings or load_settings()
-    app = Flask(
+    app = Portal(
         __name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static")
     )
     configure(app, settings, testing)
@@ -149,9 +148,4 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(health.bp)
     csrf.exempt(metrics_view.bp)
     app.cli.add_command(cli.cocoon)
-    app.context_processor(_template_globals)
-
-
-def _template_globals() -> dict:
-    # csrf_token: ours (app/security.py), in place of flask-wtf's context processor.
-    return {"current_user": signed_in_user(), "csrf_token": security.csrf_token}
+    templating.init_app(app)

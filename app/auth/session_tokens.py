@@ -19,7 +19,8 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from app.cocoon.client import AccessServiceUnavailable, TokenRefused
 from app.cocoon.refresh import SessionGone, refresh_due
 from app.cocoon.sealing import SealError
-from app.cocoon.tokens import TokenSet
+from app.cocoon.tokens import SUMMARY_VERSION, TokenSet
+from app.logs import log_user
 from app.metrics import REFRESHES
 from app.security import CSRF_FIELD
 from app.services import services
@@ -57,8 +58,9 @@ def signed_in_user() -> str | None:
     account = session.get(ACCOUNT)
     if not account or TOKENS not in session:
         return None
-    g.user = account.get("user_name") or ""
-    return g.user
+    user = account.get("user_name") or ""
+    log_user(user)
+    return user
 
 
 def current_tokens() -> TokenSet | None:
@@ -141,6 +143,15 @@ def _refresh_due(account: dict[str, Any]) -> bool:
     )
 
 
+def _renew_summary() -> dict[str, Any] | None:
+    """This release's summary of the session's tokens, stored in place of an older one."""
+    tokens = stored_tokens()
+    if tokens is None:
+        return None
+    session[ACCOUNT] = tokens.summary()
+    return session[ACCOUNT]
+
+
 def login_required(view: F) -> F:
     """Serve the view with the user's `account` summary in g.account (tokens refreshed first
     when due; current_tokens() gives them), or send the user through sign-in."""
@@ -150,8 +161,13 @@ def login_required(view: F) -> F:
         account = session.get(ACCOUNT)
         if not account or TOKENS not in session:
             return _to_sign_in()
+        if account.get("version") != SUMMARY_VERSION:  # signed in by an older release
+            account = _renew_summary()
+            if account is None:
+                return _to_sign_in()
         if not _refresh_due(account):
-            g.account, g.user = account, account.get("user_name")
+            g.account = account
+            log_user(account.get("user_name"))
             return view(*args, **kwargs)
         try:
             tokens = fresh_tokens()
@@ -168,7 +184,7 @@ def login_required(view: F) -> F:
         if tokens is None:
             return _to_sign_in()
         g.account = session.get(ACCOUNT) or tokens.summary()
-        g.user = g.account.get("user_name")
+        log_user(g.account.get("user_name"))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

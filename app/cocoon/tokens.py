@@ -15,6 +15,10 @@ from typing import Any
 from joserfc import jws
 from joserfc.errors import JoseError
 
+# Bumped whenever summary() changes shape: a session holding an older summary gets a new one
+# (see app/auth/session_tokens.py), so a new release never reads a field an old one did not write.
+SUMMARY_VERSION = 2
+
 
 def unverified_claims(access_token: str) -> dict[str, Any]:
     """The JWT payload of access_token, or {} when it is not a JWT.
@@ -98,6 +102,16 @@ class TokenSet:
         return _as_list(self.claims.get("authorities"))
 
     @property
+    def roles(self) -> list[str]:
+        """Spring's convention: authorities named ROLE_* are roles..."""
+        return [name for name in self.authorities if name.startswith("ROLE_")]
+
+    @property
+    def permissions(self) -> list[str]:
+        """...and the others (PERM_*) permissions."""
+        return [name for name in self.authorities if not name.startswith("ROLE_")]
+
+    @property
     def scopes(self) -> list[str]:
         return _as_list(self.claims.get("scope")) or _as_list(self.scope)
 
@@ -114,11 +128,14 @@ class TokenSet:
 
     def summary(self) -> dict[str, Any]:
         """What pages show and the refresh decision needs, with no token in it: kept in the
-        session beside the sealed tokens, so a signed-in page opens no seal."""
+        session beside the sealed tokens, so a signed-in page opens no seal (nor sorts the
+        authorities again)."""
         return {
+            "version": SUMMARY_VERSION,
             "user_name": self.user_name,
             "client_id": self.claims.get("client_id"),
-            "authorities": self.authorities,
+            "roles": self.roles,
+            "permissions": self.permissions,
             "scopes": self.scopes,
             "expires_at": self.expires_at,
             "obtained_at": self.obtained_at,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
 from functools import lru_cache
 
 from flask import Blueprint, g, render_template
@@ -14,23 +14,21 @@ bp = Blueprint("pages", __name__)
 
 
 @lru_cache(maxsize=1024)
-def _tag_list(items: tuple[str, ...], list_id: str) -> Markup:
+def tag_list(items: tuple[str, ...], list_id: str) -> Markup:
+    """A list of tags as HTML (escaped). Users share the same authorities and scopes, so the HTML
+    is cached by content: escaping some eighty names was a fifth of a profile page."""
     return Markup('<ul class="tags" id="{}">{}</ul>').format(
         list_id, Markup("").join(Markup("<li>{}</li>").format(item) for item in items)
     )
 
 
-@bp.app_template_global()
-def tag_list(items: list[str], list_id: str) -> Markup:
-    """A list of tags as HTML (escaped). Users share the same authorities and scopes, so the HTML
-    is cached by content: escaping some eighty names was a fifth of a profile page."""
-    return _tag_list(tuple(items), list_id)
-
-
-def _roles_and_permissions(authorities: list[str]) -> tuple[list[str], list[str]]:
-    """Spring's convention: ROLE_* are roles, the rest (PERM_*) permissions."""
-    roles = [a for a in authorities if a.startswith("ROLE_")]
-    return roles, [a for a in authorities if not a.startswith("ROLE_")]
+def _utc(timestamp: float) -> tuple[str, str]:
+    """A timestamp for <time datetime> and for people."""
+    moment = time.gmtime(timestamp)
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%SZ", moment),
+        time.strftime("%Y-%m-%d %H:%M:%S UTC", moment),
+    )
 
 
 @bp.get("/")
@@ -44,15 +42,21 @@ def index() -> str:
 def profile() -> str:
     """Who you are to the platform: user name, roles, permissions, scopes, token expiry."""
     account = g.account
-    roles, permissions = _roles_and_permissions(account["authorities"])
+    roles, permissions, scopes = account["roles"], account["permissions"], account["scopes"]
     expires_at = account["expires_at"]
+    expires_iso, expires_text = _utc(expires_at) if expires_at is not None else (None, None)
+    # Everything is computed here and handed over as text: a function called from a template
+    # costs several times the same call made here.
     return render_template(
         "pages/profile.html",
         user=account["user_name"],
         client_id=account["client_id"],
-        roles=roles,
-        permissions=permissions,
-        scopes=account["scopes"],
-        expires=datetime.fromtimestamp(expires_at, UTC) if expires_at is not None else None,
+        tags={
+            "roles": (len(roles), tag_list(tuple(roles), "roles")),
+            "permissions": (len(permissions), tag_list(tuple(permissions), "permissions")),
+            "scopes": (len(scopes), tag_list(tuple(scopes), "scopes")),
+        },
+        expires_iso=expires_iso,
+        expires_text=expires_text,
         can_refresh=account["refreshable"],
     )

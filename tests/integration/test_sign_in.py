@@ -61,7 +61,7 @@ def test_tokens_are_sealed_in_redis_and_the_session_stays_small(auth, app, redis
     assert tokens.refresh_token.encode() not in stored
     # The account summary pages render from: names, no token.
     assert data["account"]["user_name"] == "alex.originator@xy-company.com"
-    assert "PERM_VIEW" in data["account"]["authorities"]
+    assert "PERM_VIEW" in data["account"]["permissions"]
     token_bytes = len(tokens.access_token) + len(tokens.refresh_token)
     assert len(stored) < 1.5 * token_bytes
 
