@@ -64,9 +64,8 @@ class OneLineErrors(logging.Filter):
 def init_app(app: Flask, level: str) -> None:
     """Log JSON to stdout at `level` and write one access line per request."""
     # Fields the JSON lines never show, so not worth computing for every record (the logging
-    # HOWTO's "Optimization" section): thread, process and the caller's file and line.
+    # HOWTO's "Optimization" section): the thread, the process and the process name.
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-    logging._srcfile = None
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
@@ -116,8 +115,9 @@ class AccessLog:
     """WSGI middleware around the portal: every request gets an id (echoed as X-Request-ID), is
     counted and timed in the metrics, and written as one JSON line to the portal.access logger.
 
-    A middleware rather than Flask hooks: it sees every answer, and reads what it needs from the
-    WSGI environ at a fraction of the cost (the access line was a sixth of a signed-in page).
+    A middleware rather than Flask hooks: it sees every answer, even one Flask fails to make, and
+    reads what it needs from the WSGI environ instead of Flask's request proxies. The route comes
+    from _note_route and the user from log_user(): the Flask side leaves both in the environ.
     """
 
     def __init__(self, wsgi_app: Any, secret_key: str):

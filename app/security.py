@@ -75,8 +75,8 @@ class SecurityHeaders:
     """WSGI middleware: the headers every response carries, error pages included.
 
     Added to the header list as the response starts: they are the same for every page, and
-    appending a list costs far less than setting a dozen headers on each Flask response (a
-    tenth of a signed-in page, measured).
+    appending a list costs far less than setting them one by one on each Flask response (6% of a
+    signed-in page, measured in-process). A view must not set these headers itself.
     """
 
     def __init__(self, wsgi_app: Any, production: bool):

@@ -66,6 +66,9 @@ def main(argv: list[str]) -> int:
                 "bare": (baseline.url + "/bare", [baseline.pid, store_server.pid]),
                 "one-read": (baseline.url + "/one-read", [baseline.pid, store_server.pid]),
                 "profile": (portal.url + "/profile", [portal.pid, store_server.pid]),
+                # The portal's fixed cost of a request with no page: session read, access
+                # line, metrics, security headers (/healthz reads the session the cookie names).
+                "floor": (portal.url + "/healthz", [portal.pid, store_server.pid]),
             },
             cookie,
             rounds=args.rounds,

@@ -85,11 +85,9 @@ def run_wrk(command: list[str]) -> WrkResult:
     return parse_wrk(done.stdout)
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """CPU seconds used so far by a process group: its live processes, plus the children its
-    leader has reaped (gunicorn's recycled workers). Unlike requests per second, this barely
-    moves when other programs share the machine."""
-    ticks = 0
+def _process_ticks(pgid: int) -> dict[int, tuple[int, int]]:
+    """For each live process of a group: (its own CPU ticks, its reaped children's ticks)."""
+    found = {}
     for stat in os.scandir("/proc"):
         if not stat.name.isdigit():
             continue
@@ -98,9 +96,24 @@ def group_cpu_seconds(pgid: int) -> float:
                 fields = file.read().rpartition(")")[2].split()
         except OSError:  # exited meanwhile
             continue
-        if int(fields[2]) != pgid:  # fields[0] is the state: pgrp is the 5th field of stat
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        if int(stat.name) == pgid:
-            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: reaped workers
+        if int(fields[2]) == pgid:  # fields[0] is the state: pgrp is the 5th field of stat
+            own = int(fields[11]) + int(fields[12])  # utime, stime
+            found[int(stat.name)] = (own, int(fields[13]) + int(fields[14]))  # cutime, cstime
+    return found
+
+
+def worker_cpu_seconds(pgid: int) -> dict[int, float]:
+    """CPU seconds used so far by each process of a group other than its leader (gunicorn's
+    workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    return {pid: own / tick for pid, (own, _) in _process_ticks(pgid).items() if pid != pgid}
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds used so far by a process group: its live processes, plus the children its
+    leader has reaped (gunicorn's recycled workers). Unlike requests per second, this barely
+    moves when other programs share the machine."""
+    ticks = 0
+    for pid, (own, reaped) in _process_ticks(pgid).items():
+        ticks += own + (reaped if pid == pgid else 0)  # the leader's reaped: recycled workers
     return ticks / os.sysconf("SC_CLK_TCK")

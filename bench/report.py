@@ -85,6 +85,11 @@ def write(
         f"ceiling GETs a value of {size.strlen:,} bytes, the size of a real session (see 3).",
         "Server CPU is the CPU time of the app's gunicorn processes and of Redis per request, read",
         "from /proc: it hardly moves when other programs share the machine, requests/s does.",
+        "The portal's floor is its own `/healthz` on the same session: the session read, access",
+        "line, metrics and security headers every request pays, with no page (and a short body).",
+        "A round in which one gunicorn worker took nearly all of wrk's connections (the least",
+        "busy worker did under half the work of the busiest) measures the accept race, not the",
+        f"app, and was run again: {_reruns(pages)}.",
         "",
         "| target | requests/s (median) | each round | of bare | of one-read "
         "| server CPU/request | one-read CPU / this |",
@@ -93,6 +98,7 @@ def write(
     for name, label in (
         ("bare", "bare Flask route"),
         ("one-read", "bare route + one Redis GET"),
+        ("floor", "portal floor: `/healthz` with the session"),
         ("profile", "portal `/profile`"),
     ):
         lines.append(
@@ -106,6 +112,10 @@ def write(
         f"**`/profile` holds {one_read:.2f} of the one-read ceiling** (target {TARGET}: "
         f"{'met' if one_read >= TARGET else 'NOT met'}); per round "
         f"{min(ratios):.2f} to {max(ratios):.2f}.",
+        "",
+        f"The portal's floor alone holds {pages.ratio('floor', 'one-read'):.2f} of the one-read "
+        f"ceiling; `/profile` holds {pages.ratio('profile', 'floor'):.2f} of the floor (the page",
+        "itself: sign-in check, view and template).",
         "",
         "Servers (portal and baseline alike; the settings come from `config/gunicorn.conf.py`):",
         "",
@@ -154,6 +164,11 @@ def write(
     with open(path, "w") as results:
         results.write(text)
     return text
+
+
+def _reruns(pages: Throughput) -> str:
+    counts = [f"{name} {count}" for name, count in pages.reruns.items() if count]
+    return ", ".join(counts) if counts else "none"
 
 
 def _shape(key: str) -> str:

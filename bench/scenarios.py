@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import redis
 import requests
 
-from bench.load import WrkResult, group_cpu_seconds, run_wrk, wrk_command
+from bench.load import WrkResult, group_cpu_seconds, run_wrk, worker_cpu_seconds, wrk_command
 from bench.servers import COOKIE
 from tests.e2e.conftest import sign_in
 
@@ -38,6 +38,22 @@ def portal_keys(store: redis.Redis) -> list[str]:
 # 1. Signed-in page throughput
 
 
+# gunicorn's workers share one listening socket, and wrk opens all its connections at once:
+# now and then one worker takes nearly all of them, and serves the round alone on one core while
+# the other idles (seen as 1,053 requests/s against 3,200 for the same ceiling). Such a round
+# measures the accept race, not the app: it is run again, up to MAX_TRIES times in all.
+BALANCE = 0.5  # the least busy worker did at least half the work of the busiest
+MAX_TRIES = 4
+
+
+def worker_balance(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU of the least busy worker over that of the busiest, between two readings."""
+    used = [after[pid] - before.get(pid, 0.0) for pid in after]
+    if len(used) < 2 or max(used) <= 0:
+        return 1.0
+    return min(used) / max(used)
+
+
 @dataclass
 class Throughput:
     """Per target and round: requests per second, and the server-side CPU (the app's gunicorn
@@ -47,6 +63,7 @@ class Throughput:
     rounds: dict[str, list[float]] = field(default_factory=dict)
     cpu_per_request: dict[str, list[float]] = field(default_factory=dict)
     bytes_per_request: dict[str, float] = field(default_factory=dict)
+    reruns: dict[str, int] = field(default_factory=dict)  # rounds run again (see BALANCE)
 
     def median(self, target: str) -> float:
         return statistics.median(self.rounds[target])
@@ -71,8 +88,9 @@ def throughput(
     threads: int,
     connections: int,
 ) -> Throughput:
-    """Run wrk against every target (url, process groups serving it) in turn, `rounds` times,
-    rotating the order each round so a slow spell of the machine does not fall on one target."""
+    """Run wrk against every target (url, process groups serving it, the app's gunicorn first) in
+    turn, `rounds` times, rotating the order each round so a slow spell of the machine does not
+    fall on one target."""
     commands = {
         name: wrk_command(wrk, url, seconds, threads, connections, cookie)
         for name, (url, _) in targets.items()
@@ -88,9 +106,15 @@ def throughput(
         order = names[number % len(names) :] + names[: number % len(names)]
         for name in order:
             groups = targets[name][1]
-            cpu_before = sum(map(group_cpu_seconds, groups))
-            measured: WrkResult = run_wrk(commands[name])
-            cpu = sum(map(group_cpu_seconds, groups)) - cpu_before
+            for attempt in range(MAX_TRIES):
+                workers_before = worker_cpu_seconds(groups[0])
+                cpu_before = sum(map(group_cpu_seconds, groups))
+                measured: WrkResult = run_wrk(commands[name])
+                cpu = sum(map(group_cpu_seconds, groups)) - cpu_before
+                balance = worker_balance(workers_before, worker_cpu_seconds(groups[0]))
+                if balance >= BALANCE or attempt == MAX_TRIES - 1:
+                    break
+                result.reruns[name] = result.reruns.get(name, 0) + 1
             if measured.errors:
                 raise RuntimeError(f"{name}: {measured.errors} errors under load")
             result.rounds.setdefault(name, []).append(measured.requests_per_second)

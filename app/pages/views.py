@@ -46,7 +46,7 @@ def profile() -> str:
     expires_at = account["expires_at"]
     expires_iso, expires_text = _utc(expires_at) if expires_at is not None else (None, None)
     # Everything is computed here and handed over as text: a function called from a template
-    # costs several times the same call made here.
+    # costs more than the same call made here.
     return render_template(
         "pages/profile.html",
         user=account["user_name"],

@@ -62,6 +62,17 @@ def test_security_headers_on_every_response_error_pages_included(client, path):
     assert "Server" not in headers
     expected = "no-referrer" if path == "/authcallback" else "same-origin"
     assert headers["Referrer-Policy"] == expected
+    for name in ("Content-Security-Policy", "Referrer-Policy", "X-Frame-Options"):
+        assert len(headers.getlist(name)) == 1, name
+    assert headers["Cache-Control"] == "no-store" and headers["Pragma"] == "no-cache"
+
+
+def test_static_files_keep_their_own_caching(client):
+    with client.get("/static/portal.css") as css:
+        assert css.status_code == 200
+        assert "no-store" not in css.headers["Cache-Control"]
+        assert "Pragma" not in css.headers
+        assert "Content-Security-Policy" in css.headers
 
 
 @pytest.mark.parametrize(

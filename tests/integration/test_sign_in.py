@@ -4,6 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
+from app.cocoon.tokens import SUMMARY_VERSION
 from tests.integration.conftest import REDIRECT_URI
 from tests.support.emulator import token_requests
 
@@ -138,3 +139,26 @@ def test_approval_path_signs_in(environ, redis_client, clock):
     client = create_app(Settings.from_env(environ), clock=clock, testing=True).test_client()
     assert AuthActions(client).login(approve=True).headers["Location"] == "/profile"
     assert client.get("/profile").status_code == 200
+
+
+def test_a_session_signed_in_by_an_older_release_gets_a_new_summary(auth, client, redis_client):
+    """A summary stored before an upgrade (no version, authorities not yet sorted) is rebuilt
+    from the sealed tokens, never read as if it had this release's fields."""
+    auth.login()
+    [key] = session_keys(redis_client)
+    data = msgspec.msgpack.decode(redis_client.get(key))
+    account = data["account"]
+    data["account"] = {
+        **{name: account[name] for name in ("user_name", "client_id", "scopes", "expires_at")},
+        **{name: account[name] for name in ("obtained_at", "refreshable")},
+        "authorities": ["ROLE_FROM_THE_OLD_RELEASE"],
+    }
+    redis_client.set(key, msgspec.msgpack.encode(data), keepttl=True)
+
+    page = client.get("/profile")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "ROLE_ORIGINATOR" in html and "ROLE_FROM_THE_OLD_RELEASE" not in html
+    renewed = msgspec.msgpack.decode(redis_client.get(key))["account"]
+    assert renewed["version"] == SUMMARY_VERSION
+    assert "PERM_VIEW" in renewed["permissions"] and "authorities" not in renewed
