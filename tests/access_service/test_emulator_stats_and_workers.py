@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import redis
 import requests
 
 from tests.access_service.helpers import ALEX, DOC_REDIRECT, Browser, token
@@ -49,11 +50,32 @@ def test_stats_count_token_requests_by_grant_and_revocations(fresh_stats):
     assert reset["token_requests"]["password"] == 0 and reset["revocations"] == 0
 
 
+EMULATOR_DB = 3
+
+
+def emulator_db_url(redis_server) -> str:
+    return redis_server.url.rsplit("/", 1)[0] + f"/{EMULATOR_DB}"
+
+
 @pytest.fixture()
-def gunicorn_service(tmp_path, redis_server, redis_client) -> Iterator[str]:
-    """`gunicorn 'access_service:create_app()'` with two workers sharing the test Redis."""
+def own_db(redis_server) -> Iterator[redis.Redis]:
+    """A database of the test Redis that only this emulator writes to (the session's portals
+    write to database 0)."""
+    client = redis.Redis.from_url(emulator_db_url(redis_server))
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture()
+def gunicorn_service(tmp_path, redis_server, own_db) -> Iterator[str]:
+    """`gunicorn 'access_service:create_app()'` with two workers sharing one Redis database."""
     port = free_port()
-    env = {"REDIS_URL": redis_server.url, "ACCESS_SERVICE_SIGNING_KEY": str(tmp_path / "key.pem")}
+    env = {
+        "REDIS_URL": emulator_db_url(redis_server),
+        "ACCESS_SERVICE_SIGNING_KEY": str(tmp_path / "key.pem"),
+    }
     process = Process(
         [
             str(VENV_BIN / "gunicorn"),
@@ -77,7 +99,7 @@ def gunicorn_service(tmp_path, redis_server, redis_client) -> Iterator[str]:
         process.stop()
 
 
-def test_two_workers_share_state_through_redis(gunicorn_service, redis_client):
+def test_two_workers_share_state_through_redis(gunicorn_service, own_db):
     url = gunicorn_service
     requests.post(url + "/emulator/stats/reset", timeout=10)
     # New connections each time, so requests land on both workers.
@@ -91,6 +113,6 @@ def test_two_workers_share_state_through_redis(gunicorn_service, redis_client):
         assert again.status_code == 200
     counted = stats(url)["token_requests"]
     assert counted["authorization_code"] == 3 and counted["refresh_token"] == 3
-    keys = {key.decode() for key in redis_client.keys("*")}
+    keys = {key.decode() for key in own_db.keys("*")}
     assert keys and all(key.startswith("access-service:") for key in keys)
     assert any(key.startswith("access-service:refresh:") for key in keys)
