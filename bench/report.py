@@ -77,8 +77,8 @@ def write(
         "",
         "## 1. Signed-in page throughput",
         "",
-        f"`/profile` with a valid session against two ceilings, {len(pages.rounds['profile'])} "
-        "rounds interleaved (the order",
+        "`/profile` with a valid session against two ceilings and the portal's own floor, "
+        f"{len(pages.rounds['profile'])} rounds interleaved (the order",
         "rotates each round). Ratios are medians of the per-round ratios. The ceilings answer a",
         "body as long as the profile page "
         f"({pages.bytes_per_request['profile']:,.0f} bytes a response on the wire); the one-read",
