@@ -70,6 +70,8 @@ def login() -> Response | str | tuple[str, int]:
             user, message = None, LOCKED if "locked" in str(exc) else "This account is disabled."
         else:
             message = None if user else WRONG
+            if user is None and services().users.is_locked(form.username.data):
+                message = LOCKED  # this failure was the one too many
         if user is not None and user.mfa_enabled:
             clock = services().clock
             session[PENDING_CODE] = {
