@@ -220,3 +220,19 @@ def test_get_is_405(url):
     assert response.status_code == 405
     assert response.json()["error"] == "method_not_allowed"
     assert response.headers["Allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("scope", "invalid"),
+    [
+        ("SCOPE_VIEW,SCOPE_COPY", "SCOPE_VIEW,SCOPE_COPY"),  # Spring splits on whitespace only
+        ("SCOPE_VIEW  SCOPE_COPY", ""),  # two spaces: an empty scope between them
+        ("scope_view", "scope_view"),  # case matters
+    ],
+)
+def test_scopes_spring_does_not_split_are_invalid(url, scope, invalid):
+    response = token(url, grant_type="password", username=ALEX[0], password=ALEX[1], scope=scope)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_scope"
+    assert response.json()["error_description"] == f"Invalid scope: {invalid}"
+    assert "WWW-Authenticate" not in response.headers
