@@ -182,6 +182,10 @@ def verify_secret(stored_hash: str, secret: str) -> bool:
 
 def _same_loopback_uri_but_port(requested: str, registered: str) -> bool:
     """RFC 8252 section 7.3: a loopback redirect URI matches whatever its port."""
+    # urlsplit silently drops tabs and line breaks (bpo-43882): `/signed-\nout` would match
+    # `/signed-out`, and the newline would then reach the Location header. Refuse them first.
+    if any(char.isspace() or not char.isprintable() for char in requested):
+        return False
     try:
         want, have = urlsplit(requested), urlsplit(registered)
         want_port, have_port = want.port, have.port

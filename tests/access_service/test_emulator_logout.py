@@ -113,6 +113,9 @@ def test_unknown_client_or_uri_gets_an_error_page_and_still_signs_out(emulator, 
         "http://127.0.0.1.evil.example:5000/signed-out",
         "https://127.0.0.1:5000/signed-out",
         " https://my-application-url/signed-out",
+        "http://127.0.0.1:5000/signed-\nout",  # urlsplit would drop the newline (found by
+        "http://127.0.0.1:5001/signed-out\t",  # the property test below)
+        "http://127.0.0.1:5001/signed\r-out",
     ],
 )
 def test_open_redirect_attempts_are_refused(emulator, uri):

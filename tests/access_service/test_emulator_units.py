@@ -70,6 +70,8 @@ def test_demo_data_matches_the_document(directory):
         ("http://127.0.0.1:5000/authcallback?x=1", False),
         ("https://my-application-url/authcallback", True),
         ("https://my-application-url:444/authcallback", False),
+        ("http://127.0.0.1:61234/auth\ncallback", False),  # urlsplit drops the newline
+        ("http://127.0.0.1:5000/authcallback\t", False),
     ],
 )
 def test_redirect_resolution_and_the_loopback_rule(directory, requested, expected):
