@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import current_app, g, redirect, session, url_for
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from app.cocoon.errors import (
@@ -56,10 +57,14 @@ class SessionTokenStore:
         return session.sid
 
     def load(self) -> TokenSet | None:
-        """The stored tokens (None: the session is gone or holds none)."""
+        """The stored tokens (None: the session is gone or holds none). This request's copy
+        takes them too, so that a later write-back of the session cannot restore older ones."""
         stored = self.interface.load_stored(session.sid) or {}
         sealed = stored.get(TOKENS)
-        return self.sealer.open(sealed) if sealed else None
+        if not sealed:
+            return None
+        session.adopt({TOKENS: sealed, ACCOUNT: stored.get(ACCOUNT)})
+        return self.sealer.open(sealed)
 
     def save(self, tokens: TokenSet) -> None:
         """Store tokens and their summary in Redis now, and in this request's session."""
@@ -82,7 +87,10 @@ def sign_in(tokens: TokenSet) -> None:
     session[TOKENS] = svc.sealer.seal(tokens)
     session[ACCOUNT] = tokens.summary()
     session[STARTED_AT] = svc.clock()
-    session.pop(CSRF_FIELD, None)  # a new CSRF secret for the new session
+    # A new CSRF secret for the new session, drawn now: pages that only read the session then
+    # never write it back (a write-back could restore tokens another request has refreshed).
+    session.pop(CSRF_FIELD, None)
+    generate_csrf()
     # Rotate while the session holds something: flask-session ignores an empty one.
     current_app.session_interface.regenerate(session)
 
