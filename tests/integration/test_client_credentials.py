@@ -106,7 +106,7 @@ def test_a_client_refused_at_refresh_keeps_the_session_while_the_token_is_valid(
 ):
     auth.login()
     # The operator rotates the secret at the platform but not here (or the other way round).
-    app.extensions["cocoon"].client.client_secret = "rotated-away"
+    app.extensions["portal"].client.client_secret = "rotated-away"
     clock.advance(43_200 - 30)  # inside the refresh leeway, before expiry
     caplog.set_level(logging.WARNING)
     page = client.get("/profile")
@@ -116,6 +116,6 @@ def test_a_client_refused_at_refresh_keeps_the_session_while_the_token_is_valid(
     page = client.get("/profile")
     assert page.status_code == 502
     assert "current settings" in page.get_data(as_text=True)
-    app.extensions["cocoon"].client.client_secret = "exampleClientApplicationSecret"
+    app.extensions["portal"].client.client_secret = "exampleClientApplicationSecret"
     clock.advance(-60)
     assert client.get("/profile").status_code == 200

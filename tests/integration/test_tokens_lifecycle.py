@@ -54,7 +54,7 @@ def test_refused_refresh_signs_out_and_sends_to_sign_in(auth, client, app, clock
     tokens = stored_tokens(app, client)
     # Revoke the refresh token behind the portal's back, as an administrator would.
     response = requests.post(
-        app.extensions["cocoon"].settings.revocation_url,
+        app.extensions["portal"].settings.revocation_url,
         data={"token": tokens.refresh_token, "token_type_hint": "refresh_token"},
         auth=("exampleClientApplication", "exampleClientApplicationSecret"),
         timeout=5,
@@ -72,7 +72,7 @@ def test_refresh_without_the_server_keeps_the_session_and_answers_503(
     auth, client, app, clock, redis_client
 ):
     auth.login()
-    app.extensions["cocoon"].client.token_endpoint = "http://127.0.0.1:9/api/oauth/token"
+    app.extensions["portal"].client.token_endpoint = "http://127.0.0.1:9/api/oauth/token"
     clock.advance(TWELVE_HOURS)
     response = client.get("/profile")
     assert response.status_code == 503
@@ -83,7 +83,7 @@ def test_refresh_without_the_server_keeps_the_session_and_answers_503(
 
 def test_refresh_failure_inside_the_leeway_serves_the_still_valid_token(auth, client, app, clock):
     auth.login()
-    app.extensions["cocoon"].client.token_endpoint = "http://127.0.0.1:9/api/oauth/token"
+    app.extensions["portal"].client.token_endpoint = "http://127.0.0.1:9/api/oauth/token"
     clock.advance(TWELVE_HOURS - 30)  # within the 60 s leeway, not yet expired
     assert client.get("/profile").status_code == 200
 
@@ -121,7 +121,7 @@ def test_logout_deletes_the_session_and_revokes_the_refresh_token(
 
 def test_failed_revocation_still_signs_out(auth, client, app, redis_client):
     auth.login()
-    app.extensions["cocoon"].client.revocation_endpoint = "http://127.0.0.1:9/revoke"
+    app.extensions["portal"].client.revocation_endpoint = "http://127.0.0.1:9/revoke"
     old_sid = session_id(client)
     response = client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 303
