@@ -140,9 +140,10 @@ def refresh_token(
     if tokens.is_expired(record):
         tokens.remove_refresh_token(value)
         raise OAuthError(401, "invalid_token", f"Invalid refresh token (expired): {value}")
-    auth = _authentication(
-        client, record, _narrow(record["scope"], parse_scope(params.get("scope"))), user
-    )
+    # The refresh token's own scope, or less of it (the token request's default scope is not
+    # used: `TokenEndpoint` resets it to the `scope` parameter for refreshes).
+    granted = _narrow(record["scope"], parse_scope(params.get("scope")))
+    auth = _authentication(client, record, granted, user)
     if not client.reuse_refresh_token and not tokens.remove_refresh_token(value):
         # Another request rotated this token a moment ago: it is spent.
         raise invalid_grant(f"Invalid refresh token: {value}")
