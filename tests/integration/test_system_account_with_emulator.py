@@ -13,6 +13,7 @@ import requests
 from app.cocoon.errors import TokenRefused
 from app.cocoon.system_account import SystemAccount
 from config import Settings
+from tests.support.clock import Clock
 from tests.support.emulator import token_requests
 from tests.support.processes import AccessService, http_server_in_thread
 
@@ -27,16 +28,6 @@ def short_lived_access_service(tmp_path_factory) -> Iterator[AccessService]:
     service = AccessService(workdir, args=["--access-token-validity", "2"]).start()
     yield service
     service.stop()
-
-
-class Clock:
-    """Real time plus an offset the test can move forward."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
 
 
 @pytest.fixture()
