@@ -20,8 +20,8 @@ from tests.support.processes import Portal
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-# Playwright cannot download its own browser here (see PITFALLS.md); these flags keep Debian's
-# Chromium from phoning home or waiting on a GPU while headless.
+# Debian's Chromium, not Playwright's own download (which needs the internet); these flags keep
+# it from phoning home or waiting on a GPU while headless.
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
