@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class Portal(Flask):
     """Flask, less one traceback: a Redis outage is logged once, as one line, by app/errors.py
-    (flask-session's errors reach Flask wrapped in a 500 and would otherwise log a traceback
-    on every request until Redis is back)."""
+    (an error saving the session reaches Flask wrapped in a 500 and would otherwise log a
+    traceback on every request until Redis is back)."""
 
     def log_exception(self, exc_info) -> None:
         if isinstance(exc_info[1], errors.STORE_ERRORS):
@@ -54,7 +54,10 @@ def create_app(
     errors.register_error_handlers(app)
     redis = redis or make_redis(settings)
     app.session_interface = PortalSessionInterface(
-        app, redis, settings.session_idle_timeout, settings.session_absolute_timeout, clock=clock
+        redis,
+        idle_timeout=settings.session_idle_timeout,
+        absolute_timeout=settings.session_absolute_timeout,
+        clock=clock,
     )
     register_extensions(app)
     app.extensions["cocoon"] = build_services(settings, redis, register_oauth(app, settings), clock)
@@ -79,8 +82,6 @@ def configure(app: Flask, settings: Settings, testing: bool) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_PATH="/",
         SESSION_COOKIE_DOMAIN=None,
-        # Write a session back only when it changed (see app/sessions.py).
-        SESSION_REFRESH_EACH_REQUEST=False,
         PREFERRED_URL_SCHEME="https" if settings.production else "http",
         # The CSRF token lives as long as the session that holds its secret.
         WTF_CSRF_TIME_LIMIT=None,
