@@ -12,7 +12,6 @@ from pathlib import Path
 
 from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from flask import Flask
-from flask_limiter import Limiter
 from redis import Redis
 
 from app import auth, cli, errors, health, logs, metrics_view, pages, security, templating
@@ -109,18 +108,10 @@ def _limiter_storage(settings: Settings) -> str:
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects to app."""
     csrf.init_app(app)
+    # flask-limiter adds three hooks to every request (a check, its headers, a context reset).
+    # Where no limit applies they find none; the limited views (/login, /authcallback) are
+    # checked by their decorator, and the headers are off (RATELIMIT_HEADERS_ENABLED).
     limiter.init_app(app)
-    # flask-limiter hooks every request (a check, response headers, a context reset), even where
-    # no limit applies: 5% of a signed-in page, measured. The limited views (/login,
-    # /authcallback) check through their decorator, its headers are off and its context lives
-    # on the request, so the hooks are dropped.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
-    app.after_request_funcs[None] = [
-        hook
-        for hook in app.after_request_funcs[None]
-        if getattr(hook, "func", None) is not getattr(Limiter, "_Limiter__inject_headers", 0)
-    ]
-    app.teardown_request_funcs[None].remove(limiter._Limiter__release_context)
 
 
 def register_oauth(app: Flask, settings: Settings) -> FlaskOAuth2App:
