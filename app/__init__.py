@@ -82,7 +82,10 @@ def configure(app: Flask, settings: Settings, testing: bool) -> None:
         SESSION_COOKIE_PATH="/",
         SESSION_COOKIE_DOMAIN=None,
         PREFERRED_URL_SCHEME="https" if settings.production else "http",
-        # The CSRF token lives as long as the session that holds its secret.
+        # flask-wtf's CSRF tokens expire after an hour by default, so a sign-out button on a
+        # page left open longer would fail. Without a time limit a token lasts as long as the
+        # secret it is signed from: that secret lives in the session, is renewed at every
+        # sign-in and ends with the session (SESSION_ABSOLUTE_TIMEOUT at the latest).
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_STORAGE_URI=_limiter_storage(settings),
         RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1},

@@ -9,9 +9,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, Response, current_app, redirect, request, session
-from flask_wtf.csrf import generate_csrf
-from itsdangerous import URLSafeTimedSerializer
+from flask import Flask, Response, redirect, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Any control character, whitespace or backslash: browsers "repair" these into other URLs
@@ -95,20 +93,6 @@ class SecurityHeaders:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
-
-
-@lru_cache(maxsize=4096)
-def _signed_csrf_token(secret_key: str, raw: str) -> str:
-    return URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token").dumps(raw)
-
-
-def csrf_token() -> str:
-    """flask-wtf's CSRF token for this session (stops cross-site sign-out), signed once per
-    session and process rather than on every page: signing cost a signed-in page 6%."""
-    raw = session.get(CSRF_FIELD)
-    if not raw:
-        return generate_csrf()  # draws the session's secret
-    return _signed_csrf_token(current_app.config["SECRET_KEY"], raw)
 
 
 def redirect_to_https() -> Response | None:
