@@ -19,17 +19,17 @@ run: $(STAMP)
 	@$(PY) -m scripts.dev
 
 ## The whole suite: lint, unit, integration, end-to-end and browser tests.
-test: $(STAMP)
-	$(PY) -m ruff check .
+test: lint
 	$(PY) -m pytest
 
 ## Benchmarks (not part of `make test`); writes bench/results.md.
 bench: $(STAMP)
 	$(PY) -m bench
 
+## What `make test` checks before the tests: format, lint rules.
 lint: $(STAMP)
-	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m ruff check .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache instance/ .run/

@@ -80,8 +80,8 @@ class SecurityHeaders:
     def __init__(self, wsgi_app: Any, production: bool):
         self.wsgi_app = wsgi_app
         common = SECURITY_HEADERS + ([HSTS] if production else [])
-        self.for_pages = common + [("Referrer-Policy", "same-origin")]
-        self.for_callback = common + [("Referrer-Policy", "no-referrer")]
+        self.for_pages = [*common, ("Referrer-Policy", "same-origin")]
+        self.for_callback = [*common, ("Referrer-Policy", "no-referrer")]
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         extra = self.for_callback if environ.get("PATH_INFO") == CALLBACK_PATH else self.for_pages

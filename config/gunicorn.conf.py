@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from config import ConfigurationError, load_settings  # noqa: E402
+from config import ConfigurationError, load_settings
 
 # Refuse to start before the port is opened: a misconfigured portal must not serve 500s.
 try:
