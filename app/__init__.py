@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 
 from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from flask import Flask
@@ -29,7 +30,9 @@ class Portal(Flask):
     (an error saving the session reaches Flask wrapped in a 500 and would otherwise log a
     traceback on every request until Redis is back)."""
 
-    def log_exception(self, exc_info) -> None:
+    def log_exception(
+        self, exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None]
+    ) -> None:
         if isinstance(exc_info[1], errors.STORE_ERRORS):
             return
         super().log_exception(exc_info)

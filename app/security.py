@@ -9,8 +9,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, Response, redirect, request
+from flask import Flask, redirect, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
 
 # Any control character, whitespace or backslash: browsers "repair" these into other URLs
 # (`/\evil.com` and `/\t/evil.com` both become `//evil.com`), so a `next` holding one is refused.
@@ -144,6 +145,6 @@ class TrustedProxyFix:
 def init_app(app: Flask, production: bool, trusted_proxies: Iterable[str], hops: int) -> None:
     """Install the proxy fix, the HTTPS redirect and the headers on app."""
     app.wsgi_app = SecurityHeaders(app.wsgi_app, production)  # type: ignore[method-assign]
-    app.wsgi_app = TrustedProxyFix(app.wsgi_app, list(trusted_proxies), hops)  # type: ignore
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, list(trusted_proxies), hops)  # type: ignore[method-assign]
     if production:
         app.before_request(redirect_to_https)

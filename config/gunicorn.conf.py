@@ -9,6 +9,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -72,14 +73,14 @@ os.environ.setdefault(
 )
 
 
-def on_starting(server):
+def on_starting(server: Any) -> None:
     """Start with an empty metrics directory (stale files would double-count)."""
     path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path, exist_ok=True)
 
 
-def child_exit(server, worker):
+def child_exit(server: Any, worker: Any) -> None:
     """Tell prometheus-client a worker is gone, so its live gauges are dropped."""
     from prometheus_client import multiprocess
 
