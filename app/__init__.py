@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from flask import Flask
 from redis import Redis
 
@@ -62,7 +61,7 @@ def create_app(
         clock=clock,
     )
     register_extensions(app)
-    app.extensions["cocoon"] = build_services(settings, redis, register_oauth(app, settings), clock)
+    app.extensions["cocoon"] = build_services(settings, redis, clock)
     register_blueprints(app)
     return app
 
@@ -118,23 +117,6 @@ def register_extensions(app: Flask) -> None:
     # Where no limit applies they find none; the limited views (/login, /authcallback) are
     # checked by their decorator, and the headers are off (RATELIMIT_HEADERS_ENABLED).
     limiter.init_app(app)
-
-
-def register_oauth(app: Flask, settings: Settings) -> FlaskOAuth2App:
-    """authlib's Flask client for the access-service: state and PKCE kept in the session."""
-    return OAuth(app).register(
-        "cocoon",
-        client_id=settings.client_id,
-        client_secret=settings.client_secret,
-        authorize_url=settings.authorize_url,
-        access_token_url=settings.token_endpoint,
-        client_kwargs={
-            "token_endpoint_auth_method": "client_secret_basic",
-            "code_challenge_method": "S256",
-            "default_timeout": (settings.http_connect_timeout, settings.http_read_timeout),
-            **({"scope": settings.scope} if settings.scope else {}),
-        },
-    )
 
 
 def register_blueprints(app: Flask) -> None:

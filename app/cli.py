@@ -17,7 +17,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.cocoon.client import AccessServiceClient, AccessServiceUnavailable, TokenRefused
+from app.cocoon.client import AccessServiceClient
+from app.cocoon.errors import (
+    AccessServiceUnavailable,
+    ClientConfigurationError,
+    InvalidTokenResponse,
+    TokenRefused,
+)
 from app.cocoon.tokens import TokenSet
 
 cocoon = click.Group("cocoon", help="Get Cocoon Data Platform tokens from the command line.")
@@ -78,8 +84,16 @@ def token_call(call: Callable[[AccessServiceClient], TokenSet]) -> TokenSet:
     try:
         return call(client)
     except TokenRefused as exc:
-        detail = f": {exc.description}" if exc.description else ""
-        raise click.ClickException(f"the access-service refused: {exc.error}{detail}") from None
+        raise click.ClickException(f"the access-service refused: {exc}") from None
+    except ClientConfigurationError as exc:
+        raise click.ClickException(
+            f"the access-service refused this portal's client: {exc} (check "
+            "COCOON_CLIENT_ID, COCOON_CLIENT_SECRET and the client's grant types)"
+        ) from None
+    except InvalidTokenResponse as exc:
+        raise click.ClickException(
+            f"the access-service returned a token this portal cannot use: {exc}"
+        ) from None
     except AccessServiceUnavailable as exc:
         raise click.ClickException(f"{exc} ({client.token_endpoint})") from None
 

@@ -5,7 +5,6 @@ Sizing for N cores: see "Scaling out" in README.md.
 """
 
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -14,6 +13,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config import ConfigurationError, load_settings
+from config.limits import MAX_REQUEST_LINE
+from config.metrics_dir import prepare_metrics_dir
 
 # Refuse to start before the port is opened: a misconfigured portal must not serve 500s.
 try:
@@ -31,8 +32,8 @@ threads = int(os.environ.get("PORTAL_THREADS", "4"))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-# Room for long query strings (the platform's ~3 kB tokens travel in URLs); absurd ones get 400.
-limit_request_line = 8190
+# Room for long query strings (see config/limits.py); longer ones get gunicorn's 414.
+limit_request_line = MAX_REQUEST_LINE
 # Recycle workers now and then (bounded memory); sessions live in Redis and survive it. Not
 # too often: a new worker imports the whole app (at 2000, a busy worker was replaced every 2 s).
 max_requests = 20000
@@ -75,9 +76,10 @@ os.environ.setdefault(
 
 def on_starting(server: Any) -> None:
     """Start with an empty metrics directory (stale files would double-count)."""
-    path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    shutil.rmtree(path, ignore_errors=True)
-    os.makedirs(path, exist_ok=True)
+    try:
+        prepare_metrics_dir(empty=True)
+    except ConfigurationError as exc:
+        sys.exit(f"cocoon-portal: configuration error: {exc}")
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -86,6 +86,7 @@ class Settings:
     token_key_url: str | None = None
     jwks_url: str | None = None
     issuer: str | None = None
+    logout_url: str | None = None
     token_encryption_keys: tuple[bytes, ...] = field(default=(), repr=False)
     session_idle_timeout: float = 1800
     session_absolute_timeout: float = 43200
@@ -159,6 +160,7 @@ class Settings:
                 "COCOON_TOKEN_KEY_URL",
                 "COCOON_JWKS_URL",
                 "COCOON_ISSUER",
+                "COCOON_LOGOUT_URL",
             )
         }
         hops = environ.get("PROXY_HOPS", "1").strip() or "1"
@@ -180,6 +182,7 @@ class Settings:
             token_key_url=optional["COCOON_TOKEN_KEY_URL"],
             jwks_url=optional["COCOON_JWKS_URL"],
             issuer=optional["COCOON_ISSUER"],
+            logout_url=optional["COCOON_LOGOUT_URL"],
             token_encryption_keys=_encryption_keys(environ.get("TOKEN_ENCRYPTION_KEYS")),
             session_idle_timeout=idle,
             session_absolute_timeout=absolute,

@@ -58,6 +58,7 @@ def services() -> dict[str, tuple[list[str], dict[str, str]]]:
         "COCOON_REDIRECT_URI": f"{PORTAL}/authcallback",
         "COCOON_REVOCATION_URL": f"{ACCESS_SERVICE}/api/oauth/revoke",
         "COCOON_TOKEN_KEY_URL": f"{ACCESS_SERVICE}/api/oauth/token_key",
+        "COCOON_LOGOUT_URL": f"{ACCESS_SERVICE}/logout",
         "PROMETHEUS_MULTIPROC_DIR": str(RUN_DIR / "metrics"),
     }
     return {
