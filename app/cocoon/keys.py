@@ -53,9 +53,9 @@ class TokenVerifier:
     """Checks RS256 signatures against a cached key from `url`."""
 
     url: str
+    timeout: tuple[float, float]  # (connect, read) seconds, from the portal's settings
     jwks: bool = False
     http: requests.Session = field(default_factory=requests.Session)
-    timeout: tuple[float, float] = (3.05, 10.0)
     refetch_interval: float = 60.0
     clock: Callable[[], float] = time.monotonic
     _keys: KeySet | None = field(default=None, init=False, repr=False)

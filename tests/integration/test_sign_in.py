@@ -57,7 +57,7 @@ def test_tokens_are_sealed_in_redis_and_the_session_stays_small(auth, app, redis
     [key] = session_keys(redis_client)
     stored = redis_client.get(key)
     data = msgspec.msgpack.decode(stored)
-    tokens = app.extensions["cocoon"].sealer.open(data["tokens"])
+    tokens = app.extensions["portal"].sealer.open(data["tokens"])
     assert b"eyJ" not in stored  # no JWT segment in the clear
     assert tokens.refresh_token.encode() not in stored
     # The account summary pages render from: names, no token.

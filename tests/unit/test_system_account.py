@@ -1,4 +1,4 @@
-"""ServiceAccount's renewal decisions, with a scripted stand-in for the access-service client.
+"""SystemAccount's renewal decisions, with a scripted stand-in for the access-service client.
 
 The real token calls are covered against the emulator in tests/integration; these cover what
 the emulator cannot easily stage: outages and servers that issue no refresh token.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.cocoon.client import AccessServiceUnavailable
-from app.cocoon.service import ServiceAccount
+from app.cocoon.errors import AccessServiceUnavailable
+from app.cocoon.system_account import SystemAccount
 from app.cocoon.tokens import TokenSet
 
 LIFETIME = 600.0
@@ -55,8 +55,8 @@ def clock() -> Clock:
     return Clock()
 
 
-def account_for(client: ScriptedClient, clock: Clock) -> ServiceAccount:
-    return ServiceAccount(client, "job@xy-company.com", "s3cret", clock=clock, max_leeway=60)
+def account_for(client: ScriptedClient, clock: Clock) -> SystemAccount:
+    return SystemAccount(client, "job@xy-company.com", "s3cret", clock=clock, max_leeway=60)
 
 
 def test_refreshes_inside_the_leeway_not_before(clock):

@@ -1,4 +1,4 @@
-"""ServiceAccount against a real emulator whose access tokens live two seconds."""
+"""SystemAccount against a real emulator whose access tokens live two seconds."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import ClassVar
 import pytest
 import requests
 
-from app.cocoon.client import TokenRefused
-from app.cocoon.service import ServiceAccount
+from app.cocoon.errors import TokenRefused
+from app.cocoon.system_account import SystemAccount
 from config import Settings
 from tests.support.emulator import token_requests
 from tests.support.processes import AccessService, http_server_in_thread
@@ -46,7 +46,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture()
-def account(short_lived_access_service, clock) -> ServiceAccount:
+def account(short_lived_access_service, clock) -> SystemAccount:
     """The system account, built from the portal's settings as a job would."""
     settings = Settings.from_env(
         {
@@ -57,7 +57,7 @@ def account(short_lived_access_service, clock) -> ServiceAccount:
             "COCOON_CLIENT_SECRET": CLIENT[1],
         }
     )
-    return ServiceAccount.from_settings(settings, USER, "password1", clock=clock)
+    return SystemAccount.from_settings(settings, USER, "password1", clock=clock)
 
 
 def counts(base_url: str) -> tuple[int, int]:
