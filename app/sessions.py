@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, current_app, session
 from flask.sessions import SessionInterface, SessionMixin
 from redis import Redis
 from redis.exceptions import RedisError
@@ -198,3 +198,21 @@ class PortalSessionInterface(SessionInterface):
         except msgspec.DecodeError as exc:  # not written by this interface: treat as absent
             log.warning("ignoring a session that cannot be decoded: %s", exc)
             return None
+
+
+def current_session() -> PortalSession:
+    """This request's session, typed (the `session` proxy stands for a PortalSession).
+
+    Raises TypeError when the app does not use PortalSessionInterface.
+    """
+    if not isinstance(session, PortalSession):
+        raise TypeError("the session is not a PortalSession: see app/sessions.py")
+    return session
+
+
+def current_interface() -> PortalSessionInterface:
+    """The current app's session interface, typed. Raises TypeError when it is another."""
+    interface = current_app.session_interface
+    if not isinstance(interface, PortalSessionInterface):
+        raise TypeError("the session interface is not a PortalSessionInterface")
+    return interface
