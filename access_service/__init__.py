@@ -7,10 +7,11 @@ For development, demos and tests only, never production. `python -m access_servi
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 import redis
 from flask import Flask, Response
+from flask.json.provider import DefaultJSONProvider
 
 from . import (
     authorize,
@@ -29,7 +30,7 @@ from .errors import register_error_handlers
 from .extensions import EXTENSION_NAME, Services
 from .keys import Signer, load_or_create_key
 from .settings import load_settings
-from .store import MemoryStore, RedisStore
+from .store import MemoryStore, RedisStore, Store
 from .tokens import TokenServices
 from .users import Users
 
@@ -47,7 +48,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """
     app = Flask(__name__)
     app.config.update(load_settings(config))
-    app.json.sort_keys = False  # token responses keep the platform's field order
+    # Token responses keep the platform's field order.
+    cast(DefaultJSONProvider, app.json).sort_keys = False
     services = init_services(app)
     configure_session(app, services.signer)
     register_blueprints(app)
@@ -61,6 +63,7 @@ def init_services(app: Flask) -> Services:
     """Load clients and users, the signing key and the store (Redis when REDIS_URL is set)."""
     clock = app.config.get("CLOCK") or time.time
     signer = Signer(load_or_create_key(app.config["SIGNING_KEY_FILE"]))
+    store: Store
     if app.config["REDIS_URL"]:
         store = RedisStore(redis.Redis.from_url(app.config["REDIS_URL"]))
     else:

@@ -42,7 +42,7 @@ def authorize() -> Response | str | tuple[str, int]:
     except ClientProblem as problem:
         return error_page(problem.error, problem.description, problem.status)
     fragment = "token" in params.get("response_type", "").split()
-    auth_request = {"redirect_uri": redirect_uri, "state": params.get("state")}
+    auth_request: dict[str, Any] = {"redirect_uri": redirect_uri, "state": params.get("state")}
     try:
         auth_request = _authorization_request(params, client, user, redirect_uri)
     except OAuthError as exc:

@@ -93,7 +93,7 @@ def code() -> Response | str | tuple[str, int]:
     pending = session.get(PENDING_CODE)
     users = services().users
     user = users.directory.user(pending["username"]) if pending else None
-    if user is None or pending["until"] < services().clock():
+    if pending is None or user is None or pending["until"] < services().clock():
         session.pop(PENDING_CODE, None)
         return redirect(url_for("signin.login"), 303)
     form = CodeForm()

@@ -52,7 +52,7 @@ class Store(Protocol):
 class MemoryStore:
     """A Store in this process's memory, for a single process (and the unit tests)."""
 
-    def __init__(self, clock=time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._records: dict[str, tuple[float, bytes]] = {}
@@ -136,17 +136,20 @@ class RedisStore:
         """Replace the record under key with change(record): WATCH, read, MULTI, write, EXEC,
         again from the start if another worker wrote the key in between."""
         name = self._prefix + key
-
-        def attempt(pipe: redis.client.Pipeline) -> dict[str, Any] | None:
-            new = change(_decode(pipe.get(name)))
-            pipe.multi()
-            if new is None:
-                pipe.delete(name)
-            else:
-                pipe.set(name, msgspec.json.encode(new), px=_millis(ttl))
-            return new
-
-        return self._redis.transaction(attempt, name, value_from_callable=True)
+        with self._redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(name)
+                    new = change(_decode(pipe.get(name)))
+                    pipe.multi()
+                    if new is None:
+                        pipe.delete(name)
+                    else:
+                        pipe.set(name, msgspec.json.encode(new), px=_millis(ttl))
+                    pipe.execute()
+                    return new
+                except redis.WatchError:
+                    continue  # another worker wrote the key between our read and write
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The value under key, or None when absent or expired."""
@@ -183,6 +186,6 @@ def _millis(ttl: float | None) -> int | None:
     return None if ttl is None else max(1, int(ttl * 1000))
 
 
-def _decode(raw: bytes | None) -> dict[str, Any] | None:
+def _decode(raw: bytes | str | None) -> dict[str, Any] | None:
     """A stored JSON record, or None."""
     return None if raw is None else msgspec.json.decode(raw)

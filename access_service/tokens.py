@@ -105,11 +105,14 @@ class TokenServices:
             if whole and existing["exp"] > self.clock() and not self.is_revoked(existing["jti"]):
                 return self.response(existing, refresh)
         access = self.access_token(client, auth)
-        if refresh is not None:
+        record = self.read_refresh_token(refresh) if refresh is not None else None
+        if refresh is not None and record is not None:
             # The access token expired: the client may still hold the refresh token, so it stays.
-            self.save_refresh_token(refresh, self.read_refresh_token(refresh), access)
+            self.save_refresh_token(refresh, record, access)
         elif client.allows("refresh_token"):
             refresh = self.new_refresh_token(client, auth, access)
+        else:
+            refresh = None
         self.remember_grant(client, auth, access, refresh)
         return self.response(access, refresh)
 

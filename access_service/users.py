@@ -78,7 +78,8 @@ class Users:
         def add(record: dict | None) -> dict:
             return {"count": (record or {}).get("count", 0) + 1}
 
-        count = self.store.update(f"sign-in-failures:{username}", add, LOCKOUT_SECONDS)["count"]
+        record = self.store.update(f"sign-in-failures:{username}", add, LOCKOUT_SECONDS)
+        count = (record or {}).get("count", 0)
         if count < MAX_FAILED_SIGN_INS:
             return False
         self.store.put(f"locked:{username}", {"since": self.clock()}, LOCKOUT_SECONDS)

@@ -121,23 +121,9 @@ def banner() -> str:
     )
 
 
-def main() -> int:
-    """Start the three services, relay their output, stop them all on Ctrl-C or if one dies."""
-    for port in (REDIS_PORT, 9000, 5000):
-        if port_in_use(port):
-            print(f"port {port} is already in use: stop whatever holds it first", file=sys.stderr)
-            return 1
-    stopping = False
-
-    def request_stop(signum, frame):  # noqa: ARG001
-        nonlocal stopping
-        stopping = True
-
-    # A `make run &` from a script starts with SIGINT ignored: take it back explicitly.
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    colour = sys.stdout.isatty()
-    selector = selectors.DefaultSelector()
+def start_all(selector: selectors.BaseSelector) -> dict[str, subprocess.Popen]:
+    """Start the three services, each in its own session (Ctrl-C reaches us, and we stop
+    them), their output registered with selector."""
     children: dict[str, subprocess.Popen] = {}
     for name, (args, env) in services().items():
         proc = subprocess.Popen(
@@ -147,41 +133,72 @@ def main() -> int:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # Ctrl-C reaches us, we stop them
+        )
         children[name] = proc
         selector.register(proc.stdout, selectors.EVENT_READ, name)
         if name == "redis":
             time.sleep(0.3)
+    return children
+
+
+def relay(selector: selectors.BaseSelector, width: int, colour: bool) -> None:
+    """Copy the lines ready within 0.2 s to stdout, each prefixed with its service's name."""
+    for key, _ in selector.select(timeout=0.2):
+        line = key.fileobj.readline()
+        if not line:
+            selector.unregister(key.fileobj)
+            continue
+        prefix = f"{key.data:<{width}} |"
+        if colour:
+            prefix = f"\033[{COLOURS[key.data]}m{prefix}\033[0m"
+        sys.stdout.write(f"{prefix} {line.decode(errors='replace')}")
+        sys.stdout.flush()
+
+
+def stop_all(children: dict[str, subprocess.Popen]) -> None:
+    """SIGTERM each service's process group, last started first; SIGKILL what is left at 10 s."""
+    for proc in reversed(list(children.values())):
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for proc in children.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    print("all stopped.", flush=True)
+
+
+def main() -> int:
+    """Start the three services, relay their output, stop them all on Ctrl-C or if one dies."""
+    for port in (REDIS_PORT, 9000, 5000):
+        if port_in_use(port):
+            print(f"port {port} is already in use: stop whatever holds it first", file=sys.stderr)
+            return 1
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    # A `make run &` from a script starts with SIGINT ignored: take it back explicitly.
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    selector = selectors.DefaultSelector()
+    children = start_all(selector)
     print(banner(), flush=True)
     width = max(map(len, children))
+    colour = sys.stdout.isatty()
     try:
         while not stopping:
-            for key, _ in selector.select(timeout=0.2):
-                line = key.fileobj.readline()
-                if not line:
-                    selector.unregister(key.fileobj)
-                    continue
-                prefix = f"{key.data:<{width}} |"
-                if colour:
-                    prefix = f"\033[{COLOURS[key.data]}m{prefix}\033[0m"
-                sys.stdout.write(f"{prefix} {line.decode(errors='replace')}")
-                sys.stdout.flush()
+            relay(selector, width, colour)
             dead = [name for name, proc in children.items() if proc.poll() is not None]
             if dead:
                 print(f"{', '.join(dead)} stopped; stopping the rest", file=sys.stderr)
                 break
     finally:
-        for proc in reversed(list(children.values())):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for proc in children.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        print("all stopped.", flush=True)
+        stop_all(children)
     return 0 if stopping else 1
 
 

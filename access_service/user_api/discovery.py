@@ -51,7 +51,7 @@ def services_listing(base_url: str) -> list[dict[str, str]]:
         view = rule.endpoint.rsplit(".", 1)[-1]
         name = _camel(view)  # get_account -> getAccount
         path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: "{" + _camel(m.group(1)) + "}", rule.rule)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             listing.append({"name": name, "link": base_url + path, "httpMethod": method})
     return listing
 

@@ -33,9 +33,15 @@ class TokenVerificationError(Exception):
 
 
 def parse_key_response(body: dict, jwks: bool) -> KeySet:
-    """A KeySet from a JWKS document or from Spring's {"alg", "value": PEM} token_key."""
+    """A KeySet from a JWKS document or from Spring's {"alg", "value": PEM} token_key.
+
+    Raises TokenVerificationError when the response holds no key, and joserfc's JoseError or
+    ValueError when a key in it is malformed."""
     if jwks:
-        return KeySet.import_key_set(body)
+        keys = body.get("keys")
+        if not isinstance(keys, list):
+            raise TokenVerificationError("JWKS response holds no keys")
+        return KeySet.import_key_set({"keys": keys})
     pem = body.get("value")
     if not isinstance(pem, str) or "PUBLIC KEY" not in pem:
         raise TokenVerificationError("token_key response holds no public key")
@@ -75,7 +81,12 @@ class TokenVerifier:
             return None if after_failure else self._keys
 
     def verify(self, access_token: str) -> dict:
-        """Return the verified claims, or raise TokenVerificationError."""
+        """The verified claims of access_token (RS256 signature, then `exp`, `nbf` and `iat`
+        with a minute's leeway).
+
+        Raises TokenVerificationError when it does not verify, AccessServiceUnavailable when
+        the key cannot be fetched.
+        """
         keys = self._current_keys(after_failure=False)
         error: Exception | None = None
         for attempt in (1, 2):

@@ -17,16 +17,7 @@ from werkzeug.test import TestResponse
 from access_service import create_app
 from access_service.data import DEMO_DATA
 from tests.access_service.helpers import ALEX, DOC_REDIRECT, EXAMPLE, csrf_token, query
-
-
-class Clock:
-    """Epoch seconds that move only when the test says so."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import Clock
 
 
 def basic(client: tuple[str, str]) -> dict[str, str]:
@@ -53,7 +44,7 @@ class Emulator:
     """An in-process emulator: its app, a clock, and helpers for tokens and pages."""
 
     def __init__(self, tmp_path: Path, **config: Any) -> None:
-        self.clock = Clock()
+        self.clock = Clock(start=1_700_000_000.0)  # frozen: only advance() moves it
         settings = {
             "SIGNING_KEY_FILE": str(tmp_path / "key.pem"),
             "REDIS_URL": None,

@@ -56,7 +56,7 @@ def test_shared_store_refresh_removes_the_old_access_token(tmp_path):
 def test_shared_store_after_the_access_token_expired_keeps_the_refresh_token(tmp_path):
     emulator = Emulator(tmp_path, TOKEN_STORE="shared")
     first = emulator.password_grant(ALEX)
-    emulator.clock.now += 43_200
+    emulator.clock.advance(43_200)
     later = emulator.password_grant(ALEX)
     assert later["access_token"] != first["access_token"]
     assert later["refresh_token"] == first["refresh_token"]

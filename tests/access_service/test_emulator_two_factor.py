@@ -57,7 +57,7 @@ def test_a_code_one_step_either_side_is_accepted(emulator):
     for offset in (-1, 1):
         browser, _ = start(emulator)
         assert post_code(browser, code_at(emulator, offset)).status_code == 302
-        emulator.clock.now += 90  # each code once: move on to fresh ones
+        emulator.clock.advance(90)  # each code once: move on to fresh ones
 
 
 def test_a_wrong_or_old_code_is_refused(emulator):
@@ -86,7 +86,7 @@ def test_the_code_step_without_a_password_goes_back_to_sign_in(emulator):
 
 def test_the_code_step_expires(emulator):
     browser, _ = start(emulator)
-    emulator.clock.now += 301
+    emulator.clock.advance(301)
     response = post_code_without_page(browser, code_at(emulator))
     assert response.status_code == 303 and response.location.endswith("/login")
 
@@ -111,7 +111,7 @@ def test_five_wrong_codes_lock_the_account(emulator):
         "error": "invalid_grant",
         "error_description": "User account is locked",
     }
-    emulator.clock.now += 901  # the lock ends
+    emulator.clock.advance(901)  # the lock ends
     browser, response = start(emulator)
     assert response.status_code == 303
     assert post_code(browser, code_at(emulator)).status_code == 302

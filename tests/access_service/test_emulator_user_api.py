@@ -202,10 +202,10 @@ def test_forged_expired_and_revoked_tokens_are_refused(emulator, alex):
     assert_unauthorized(
         emulator.api("GET", ME, forged), "invalid_token", f"Invalid access token: {forged}"
     )
-    emulator.clock.now += 43_200
+    emulator.clock.advance(43_200)
     expired = emulator.api("GET", ME, alex)
     assert_unauthorized(expired, "invalid_token", f"Access token expired: {alex}")
-    emulator.clock.now -= 43_200
+    emulator.clock.advance(-43_200)
     issued = emulator.password_grant(ALEX)
     revoked = emulator.app.test_client().post(
         "/api/oauth/revoke",

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import portal_environ
+from tests.support.environment import portal_environment
 from tests.support.processes import Portal
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-# Playwright cannot download its own browser here (see PITFALLS.md); these flags keep Debian's
-# Chromium from phoning home or waiting on a GPU while headless.
+# Debian's Chromium, not Playwright's own download (which needs the internet); these flags keep
+# it from phoning home or waiting on a GPU while headless.
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -57,7 +57,7 @@ def browser() -> Iterator:
 @pytest.fixture(scope="module")
 def approval_portal(redis_server, access_service, tmp_path_factory) -> Iterator[Portal]:
     """The portal as a client the user must approve, so the approval page is part of the path."""
-    environ = portal_environ(
+    environ = portal_environment(
         redis_server.url,
         access_service.url,
         COCOON_CLIENT_ID="approvalClientApplication",

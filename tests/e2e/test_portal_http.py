@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import redis
 import requests
 
-from tests.e2e.conftest import sign_in
+from tests.support.auth import sign_in
 from tests.support.emulator import token_requests
 
 

@@ -12,7 +12,7 @@ from werkzeug.security import generate_password_hash
 
 from app import create_app
 from config import Settings
-from tests.integration.conftest import REDIRECT_URI, AuthActions, portal_client
+from tests.support.auth import REDIRECT_URI, AuthActions, portal_client
 from tests.support.emulator import token_requests
 from tests.support.processes import ROOT, AccessService
 

@@ -8,8 +8,8 @@ import pytest
 
 from app import create_app
 from config import Settings
-from tests.integration.conftest import PORTAL_HOST, AuthActions, portal_client
 from tests.support.agent import SignInAgent
+from tests.support.auth import PORTAL_HOST, AuthActions, portal_client
 
 OTHER_ORIGIN = "http://127.0.0.1:5000"  # the same portal under another name
 

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import msgspec
 
 from app.cocoon.tokens import SUMMARY_VERSION
-from tests.integration.conftest import REDIRECT_URI
+from tests.support.auth import REDIRECT_URI
 from tests.support.emulator import token_requests
 
 COOKIE = "portal_session"
@@ -112,7 +112,7 @@ def test_replayed_callback_makes_no_second_token_request(auth, client, access_se
 def test_denied_approval_shows_a_clear_page(environ, redis_client, clock):
     from app import create_app
     from config import Settings
-    from tests.integration.conftest import AuthActions, portal_client
+    from tests.support.auth import AuthActions, portal_client
 
     environ.update(
         COCOON_CLIENT_ID="approvalClientApplication",
@@ -130,7 +130,7 @@ def test_denied_approval_shows_a_clear_page(environ, redis_client, clock):
 def test_approval_path_signs_in(environ, redis_client, clock):
     from app import create_app
     from config import Settings
-    from tests.integration.conftest import AuthActions, portal_client
+    from tests.support.auth import AuthActions, portal_client
 
     environ.update(
         COCOON_CLIENT_ID="approvalClientApplication",

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from app import create_app
 from config import Settings
-from tests.integration.conftest import PORTAL_HOST, AuthActions, portal_client
+from tests.support.auth import PORTAL_HOST, AuthActions, portal_client
 from tests.support.pages import csrf_token, session_id
 
 SIGNED_OUT_URI = f"http://{PORTAL_HOST}/signed-out"

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler
+from typing import ClassVar
 
 import pytest
 import requests
@@ -13,6 +14,7 @@ import requests
 from app.cocoon.errors import TokenRefused
 from app.cocoon.system_account import SystemAccount
 from config import Settings
+from tests.support.clock import Clock
 from tests.support.emulator import token_requests
 from tests.support.processes import AccessService, http_server_in_thread
 
@@ -27,16 +29,6 @@ def short_lived_access_service(tmp_path_factory) -> Iterator[AccessService]:
     service = AccessService(workdir, args=["--access-token-validity", "2"]).start()
     yield service
     service.stop()
-
-
-class Clock:
-    """Real time plus an offset the test can move forward."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
 
 
 @pytest.fixture()
@@ -119,7 +111,7 @@ def test_wrong_password_is_refused(short_lived_access_service, account):
 class RecordingHandler(BaseHTTPRequestHandler):
     """Answers 204 and keeps each request's Authorization header."""
 
-    seen: list[str | None] = []
+    seen: ClassVar[list[str | None]] = []
 
     def do_GET(self) -> None:
         self.seen.append(self.headers.get("Authorization"))

@@ -10,8 +10,9 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
 from app.cocoon.errors import AccessServiceUnavailable
-from app.cocoon.keys import TokenVerificationError, TokenVerifier
+from app.cocoon.keys import TokenVerificationError, TokenVerifier, parse_key_response
 from app.security import TrustedProxyFix
+from tests.support.clock import Clock
 from tests.support.tokens import make_jwt
 
 TIMEOUT = (3.05, 10.0)
@@ -58,14 +59,6 @@ class KeyServer(requests.Session):
         return response
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
 def test_valid_token_verifies_with_one_fetch():
     key = RSAKey.generate_key(2048)
     server = KeyServer(key)
@@ -77,11 +70,11 @@ def test_valid_token_verifies_with_one_fetch():
 
 def test_rotated_key_is_fetched_again_but_at_most_once_a_minute():
     old, new = RSAKey.generate_key(2048), RSAKey.generate_key(2048)
-    server, clock = KeyServer(old), FakeClock()
+    server, clock = KeyServer(old), Clock(start=1000.0)
     verifier = TokenVerifier("http://as/k", TIMEOUT, http=server, clock=clock)
     verifier.verify(make_jwt(time.time() + 60, key=old))
     server.key = new  # the access-service rotates its key
-    clock.now += 61
+    clock.advance(61)
     assert verifier.verify(make_jwt(time.time() + 60, key=new))
     assert server.fetches == 2
     forged = make_jwt(time.time() + 60, key=RSAKey.generate_key(2048))
@@ -102,3 +95,12 @@ def test_unreachable_key_endpoint_is_unavailable_not_invalid():
     verifier = TokenVerifier("http://127.0.0.1:9/k", (0.5, 0.5))
     with pytest.raises(AccessServiceUnavailable):
         verifier.verify(make_jwt(time.time() + 60))
+
+
+def test_a_jwks_gives_its_keys_and_one_without_keys_is_refused():
+    key = RSAKey.generate_key(2048)
+    keys = parse_key_response({"keys": [key.as_dict(private=False)]}, jwks=True)
+    assert [k.thumbprint() for k in keys.keys] == [key.thumbprint()]
+    for body in ({}, {"keys": "not a list"}):
+        with pytest.raises(TokenVerificationError):
+            parse_key_response(body, jwks=True)
