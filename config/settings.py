@@ -43,6 +43,14 @@ def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of choices (the first is the default); raises ConfigurationError naming name."""
+    value = environ.get(name, "").strip().lower() or choices[0]
+    if value not in choices:
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def _encryption_keys(raw: str | None) -> tuple[bytes, ...]:
     """Decode TOKEN_ENCRYPTION_KEYS: urlsafe-base64 32-byte keys, the first one encrypts."""
     keys = []
@@ -85,6 +93,7 @@ class Settings:
     revocation_url: str | None = None
     token_key_url: str | None = None
     jwks_url: str | None = None
+    token_key_auth: str = "none"
     issuer: str | None = None
     logout_url: str | None = None
     token_encryption_keys: tuple[bytes, ...] = field(default=(), repr=False)
@@ -181,6 +190,7 @@ class Settings:
             revocation_url=optional["COCOON_REVOCATION_URL"],
             token_key_url=optional["COCOON_TOKEN_KEY_URL"],
             jwks_url=optional["COCOON_JWKS_URL"],
+            token_key_auth=_choice(environ, "COCOON_TOKEN_KEY_AUTH", ("none", "basic")),
             issuer=optional["COCOON_ISSUER"],
             logout_url=optional["COCOON_LOGOUT_URL"],
             token_encryption_keys=_encryption_keys(environ.get("TOKEN_ENCRYPTION_KEYS")),
