@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -92,6 +93,25 @@ class RefreshCoordinator:
         """
         if not tokens_due(tokens, self.clock(), self.max_leeway):
             return tokens
+        with self.locked(store) as current:
+            if not tokens_due(current, self.clock(), self.max_leeway):
+                return current  # another request refreshed while we waited
+            return self._refresh(store, current)
+
+    def renew(self, store: TokenStore, rejected: str) -> TokenSet:
+        """New tokens after a resource server refused the access token `rejected` (RFC 6750
+        section 3.1, 401 `invalid_token`): under the same lock, the stored tokens when another
+        request has renewed them meanwhile, else a refresh now, due or not. Raises what
+        ensure_fresh raises."""
+        with self.locked(store) as current:
+            if current.access_token != rejected:
+                return current
+            return self._refresh(store, current)
+
+    @contextmanager
+    def locked(self, store: TokenStore) -> Iterator[TokenSet]:
+        """Hold the store's refresh lock and yield its tokens as stored now. Raises
+        SessionGone, AccessServiceUnavailable (the lock is held too long) or RedisError."""
         lock = self.redis.lock(
             self.key_prefix + store.key,
             timeout=self.lock_timeout,
@@ -103,14 +123,15 @@ class RefreshCoordinator:
             current = store.load()
             if current is None:
                 raise SessionGone()
-            if not tokens_due(current, self.clock(), self.max_leeway):
-                return current  # another request refreshed while we waited
-            fresh = self.client.refresh(current)
-            store.save(fresh)
-            log.info("refreshed access token", extra={"event": "token_refreshed"})
-            return fresh
+            yield current
         finally:
             try:
                 lock.release()
             except LockError:  # expired under us: the next holder re-reads anyway
                 log.warning("refresh lock expired before release")
+
+    def _refresh(self, store: TokenStore, current: TokenSet) -> TokenSet:
+        fresh = self.client.refresh(current)
+        store.save(fresh)
+        log.info("refreshed access token", extra={"event": "token_refreshed"})
+        return fresh
