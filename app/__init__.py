@@ -14,7 +14,7 @@ from types import TracebackType
 from flask import Flask
 from redis import Redis
 
-from app import auth, cli, errors, health, logs, metrics_view, pages, security, templating
+from app import account, auth, cli, errors, health, logs, metrics_view, pages, security, templating
 from app.components import build_components
 from app.extensions import csrf, limiter
 from app.redis_client import make_redis
@@ -123,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per concern."""
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics_view.bp)
     csrf.exempt(health.bp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request, session
+from flask import Flask, redirect, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import (
@@ -13,12 +13,22 @@ from werkzeug.exceptions import (
     SecurityError,
     ServiceUnavailable,
 )
+from werkzeug.wrappers import Response
 
+from app.auth import endings
+from app.auth.session_tokens import UNSAVED, to_sign_in
 from app.cocoon.errors import (
     AccessServiceUnavailable,
     ClientConfigurationError,
     InvalidTokenResponse,
+    NotFound,
+    NotPermitted,
+    PlatformError,
+    PlatformUnavailable,
+    Rejected,
+    SessionOver,
     TokenRefused,
+    UnusableAnswer,
 )
 from app.cocoon.keys import TokenVerificationError
 from app.metrics import REDIS_ERRORS, SIGN_IN_FAILURES
@@ -44,13 +54,14 @@ RETRY_AFTER_SECONDS = "5"
 STORE_ERRORS = (RedisError, SessionStoreUnavailable)
 
 
-def render_error(status: int, message: str | None = None) -> tuple[str, int, dict]:
-    """The error page for status, with a plain-language message."""
+def render_error(
+    status: int, message: str | None = None, title: str | None = None
+) -> tuple[str, int, dict]:
+    """The error page for status, with a plain-language message (and title)."""
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status in (429, 503) else {}
+    title = title or TITLES.get(status, "Error")
     return (
-        render_template(
-            "errors/error.html", status=status, title=TITLES.get(status, "Error"), message=message
-        ),
+        render_template("errors/error.html", status=status, title=title, message=message),
         status,
         headers,
     )
@@ -90,8 +101,15 @@ def handle_untrusted_host(exc: SecurityError) -> tuple[str, int, dict]:
     )
 
 
-def handle_csrf_error(exc: CSRFError) -> tuple[str, int, dict]:
-    """A form without a valid CSRF token (stops cross-site sign-out and replays)."""
+def handle_csrf_error(exc: CSRFError) -> tuple[str, int, dict] | Response:
+    """A form without a valid CSRF token (stops cross-site sign-out and replays).
+
+    A form of the account pages is most often sent after its session ended (idle timeout,
+    signed out in another browser): the browser goes back to the form's page, a GET (through
+    sign-in when needed), which says the change was not saved; the POST is never replayed.
+    """
+    if request.blueprint in FORM_PAGES and request.method == "POST":
+        return redirect(f"{request.script_root}{request.path}?{UNSAVED}=1", 303)
     return render_error(
         400,
         "This form has expired or did not come from this portal. Reload the page and try again.",
@@ -144,6 +162,51 @@ ACCESS_SERVICE_ERRORS: dict[type[Exception], tuple[int, str, str, int]] = {
 }
 
 
+# The platform's user API (app/cocoon/api.py): status, title, message and log level.
+PLATFORM_ERRORS: dict[type[PlatformError], tuple[int, str, str, int]] = {
+    NotPermitted: (
+        403,
+        "Not permitted for your account",
+        "Your Cocoon Data account may not do this. Ask your administrator if you need to.",
+        logging.INFO,
+    ),
+    NotFound: (404, "Not found", "Cocoon Data has no such item for your account.", logging.INFO),
+    PlatformUnavailable: (
+        503,
+        "Cocoon Data is unavailable",
+        "The platform is unavailable at the moment. Nothing was changed; please try again soon.",
+        logging.WARNING,
+    ),
+    UnusableAnswer: (
+        502,
+        "Cocoon Data error",
+        "Cocoon Data gave an answer this portal cannot use. Nothing was changed here.",
+        logging.ERROR,
+    ),
+}
+# Blueprints whose forms go back to their own page when their CSRF token fails.
+FORM_PAGES = {"account"}
+
+
+def handle_platform_error(exc: PlatformError) -> tuple[str, int, dict]:
+    """A call to the platform's user API that failed; the session is kept."""
+    if isinstance(exc, Rejected):  # a view shows it beside its field; elsewhere, this page
+        return render_error(400, exc.message)
+    status, title, message, level = next(
+        meaning for kind, meaning in PLATFORM_ERRORS.items() if isinstance(exc, kind)
+    )
+    log.log(level, "user API call failed: %s", exc)
+    return render_error(status, message, title)
+
+
+def handle_session_over(exc: SessionOver) -> Response:
+    """The platform ended the session (a refused refresh, a token refused twice): it ends here
+    too, and the person signs in again, back to this page (a GET: nothing is replayed)."""
+    log.info("platform session over, signing out: %s", exc)
+    endings.session_over()
+    return to_sign_in()
+
+
 def handle_access_service_error(exc: Exception) -> tuple[str, int, dict]:
     """A sign-in or refresh that the access-service's answer ended; the session is kept."""
     status, reason, message, level = next(
@@ -165,4 +228,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(InternalServerError, handle_internal_error)
     for error in ACCESS_SERVICE_ERRORS:
         app.register_error_handler(error, handle_access_service_error)
+    app.register_error_handler(SessionOver, handle_session_over)
+    app.register_error_handler(PlatformError, handle_platform_error)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -119,6 +119,7 @@ def test_a_token_refused_by_the_platform_is_renewed_once_and_the_call_retried(
     clock.advance(-60)  # the portal's clock lags: it believes the expired token still valid
     time.sleep(2.1)
     caplog.set_level(logging.INFO, logger="app.cocoon.api")
+    caplog.clear()
     assert api.me().email == ALEX[0]
     assert token_requests(base, "refresh_token") == refreshes + 1
     statuses = [record.status for record in caplog.records if hasattr(record, "status")]
