@@ -1,8 +1,10 @@
 """`flask --app wsgi cocoon ...`: command-line access to the platform for system-run services.
 
-The commands use the portal's own configured client (credentials, URLs, timeouts) and print the
-token response on stdout, so `$(flask --app wsgi cocoon token ... --access-token-only)` can feed
-curl. Secrets are never command-line arguments: those show up in `ps` and in shell history.
+The commands use the portal's own configured client (credentials, URLs, timeouts): `token` and
+`refresh` print the token response on stdout, so `$(flask --app wsgi cocoon token ...
+--access-token-only)` can feed curl; `me` prints the account from the user API, with the client
+of app/cocoon/api.py that pages use. Secrets are never command-line arguments: those show up in
+`ps` and in shell history.
 """
 
 from __future__ import annotations
@@ -14,19 +16,27 @@ import sys
 from collections.abc import Callable
 
 import click
+import msgspec
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cocoon.api import UserApi
 from app.cocoon.client import AccessServiceClient
 from app.cocoon.errors import (
     AccessServiceUnavailable,
     ClientConfigurationError,
     InvalidTokenResponse,
+    NotPermitted,
+    PlatformError,
+    SessionOver,
     TokenRefused,
 )
+from app.cocoon.system_account import SystemAccount
 from app.cocoon.tokens import TokenSet
 
-commands = click.Group("cocoon", help="Get Cocoon Data Platform tokens from the command line.")
+commands = click.Group(
+    "cocoon", help="Get Cocoon Data Platform tokens, and call its user API, from the command line."
+)
 
 access_token_only = click.option(
     "--access-token-only", is_flag=True, help="Print only the access token, for a bearer header."
@@ -67,6 +77,34 @@ def refresh_command(refresh_token_stdin: bool, access_token_only: bool) -> None:
     print_tokens(token_call(lambda client: client.refresh(previous)), access_token_only)
 
 
+@commands.command("me")
+@click.option("--username", required=True, help="The account's email address.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@with_appcontext
+def me_command(username: str, password_stdin: bool) -> None:
+    """Print the account's GET /api/v1/users/me as JSON (the platform's user API, with the
+    same client as the portal's pages). The password: as for `token`."""
+    password = read_secret("password", "COCOON_PASSWORD", password_stdin)
+    if password is None:
+        password = click.prompt("Password", hide_input=True, err=True)
+    settings = current_app.extensions["portal"].settings
+    api = UserApi.from_settings(settings, SystemAccount.from_settings(settings, username, password))
+    quiet_stdout()
+    try:
+        account = api.me()
+    except SessionOver as exc:
+        raise click.ClickException(f"the access-service refused: {exc}") from None
+    except NotPermitted:
+        raise click.ClickException(
+            "the platform does not let this account read its own details (403)"
+        ) from None
+    except PlatformError as exc:
+        raise click.ClickException(f"the user API failed: {exc} ({api.base_url})") from None
+    except (ClientConfigurationError, InvalidTokenResponse, AccessServiceUnavailable) as exc:
+        raise click.ClickException(explain(exc, settings.token_endpoint)) from None
+    click.echo(msgspec.json.format(msgspec.json.encode(account), indent=2))
+
+
 def read_secret(what: str, variable: str, from_stdin: bool) -> str | None:
     """The first line of stdin when asked for, else the variable's value, else None."""
     if from_stdin:
@@ -83,19 +121,27 @@ def token_call(call: Callable[[AccessServiceClient], TokenSet]) -> TokenSet:
     quiet_stdout()
     try:
         return call(client)
-    except TokenRefused as exc:
-        raise click.ClickException(f"the access-service refused: {exc}") from None
-    except ClientConfigurationError as exc:
-        raise click.ClickException(
+    except (
+        TokenRefused,
+        ClientConfigurationError,
+        InvalidTokenResponse,
+        AccessServiceUnavailable,
+    ) as exc:
+        raise click.ClickException(explain(exc, client.token_endpoint)) from None
+
+
+def explain(exc: Exception, token_endpoint: str) -> str:
+    """One line for an error of the token endpoint."""
+    if isinstance(exc, TokenRefused):
+        return f"the access-service refused: {exc}"
+    if isinstance(exc, ClientConfigurationError):
+        return (
             f"the access-service refused this portal's client: {exc} (check "
             "COCOON_CLIENT_ID, COCOON_CLIENT_SECRET and the client's grant types)"
-        ) from None
-    except InvalidTokenResponse as exc:
-        raise click.ClickException(
-            f"the access-service returned a token this portal cannot use: {exc}"
-        ) from None
-    except AccessServiceUnavailable as exc:
-        raise click.ClickException(f"{exc} ({client.token_endpoint})") from None
+        )
+    if isinstance(exc, InvalidTokenResponse):
+        return f"the access-service returned a token this portal cannot use: {exc}"
+    return f"{exc} ({token_endpoint})"
 
 
 def print_tokens(tokens: TokenSet, access_token_only: bool) -> None:
