@@ -23,6 +23,11 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 PHONE = {"width": 375, "height": 667}
+# What a phone's browser says it is, so pages (the Sessions page) can tell it from a desktop.
+PHONE_USER_AGENT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
 DESKTOP = {"width": 1280, "height": 800}
 # axe-core rules for WCAG 2.0 and 2.1, levels A and AA.
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -50,7 +55,11 @@ def new_page(browser, phone: bool = False):
     """A page in a fresh context (no cookies), desktop-sized or a touch phone's."""
     if phone:
         context = browser.new_context(
-            viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
+            viewport=PHONE,
+            is_mobile=True,
+            has_touch=True,
+            device_scale_factor=2,
+            user_agent=PHONE_USER_AGENT,
         )
     else:
         context = browser.new_context(viewport=DESKTOP)
@@ -70,18 +79,21 @@ def axe_violations(page) -> list[str]:
     ]
 
 
-FOCUS_STATE = """() => {
+# An element's key: its place in the document and the start of its HTML (unique, and readable).
+KEY = """el => Array.from(document.querySelectorAll("*")).indexOf(el) + " "
+  + el.outerHTML.slice(0, 100)"""
+FOCUS_STATE = f"""() => {{
   const el = document.activeElement;
   if (!el || el === document.body) return null;
   const style = getComputedStyle(el);
   const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
-  return {key: el.outerHTML.slice(0, 100), visible: outline || style.boxShadow !== "none"};
-}"""
-CONTROLS = """() => Array.from(document.querySelectorAll(
+  return {{key: ({KEY})(el), visible: outline || style.boxShadow !== "none"}};
+}}"""
+CONTROLS = f"""() => Array.from(document.querySelectorAll(
   'a[href], button, input:not([type=hidden]), select, textarea, summary'
 )).filter(el => el.offsetParent !== null || el.getClientRects().length)
   .filter(el => !(el.type === "radio" && !el.checked))
-  .map(el => el.outerHTML.slice(0, 100))"""
+  .map({KEY})"""
 
 
 def keyboard_problems(page, limit: int = 80) -> list[str]:
