@@ -27,6 +27,7 @@ def portal_environ(redis_url: str, access_service_url: str, **overrides: str) ->
         "COCOON_CLIENT_SECRET": "exampleClientApplicationSecret",
         "COCOON_REVOCATION_URL": access_service_url + "/api/oauth/revoke",
         "COCOON_TOKEN_KEY_URL": access_service_url + "/api/oauth/token_key",
+        "COCOON_LOGOUT_URL": access_service_url + "/logout",
         "LOG_LEVEL": "INFO",
     }
     environ.update(overrides)

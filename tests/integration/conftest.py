@@ -27,6 +27,7 @@ def environ(redis_server, access_service) -> dict[str, str]:
         "COCOON_REDIRECT_URI": REDIRECT_URI,
         "COCOON_REVOCATION_URL": access_service.url + "/api/oauth/revoke",
         "COCOON_TOKEN_KEY_URL": access_service.url + "/api/oauth/token_key",
+        "COCOON_LOGOUT_URL": access_service.url + "/logout",
     }
 
 
