@@ -15,6 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 ## Start Redis, the emulated access-service and the portal; Ctrl-C stops all three.
+## The ports: `make run PORT=5001 ACCESS_SERVICE_PORT=9001 REDIS_PORT=6380` (defaults 5000, 9000, 6379).
 run: $(STAMP)
 	@$(PY) -m scripts.dev
 
