@@ -62,8 +62,9 @@ def _refuse(status: int, reason: str, message: str) -> Response:
     abort(status, description=message)
 
 
+# Not rate limited: a sign-in is counted once, at /login. A callback that calls the token endpoint
+# needs a state that a counted /login made (single use); one without is refused before any call.
 @bp.get("/authcallback")
-@limiter.limit(_login_limit)
 def callback() -> Response:
     """Check state, swap the code for tokens, store them in a new session."""
     svc = services()
