@@ -18,6 +18,7 @@ from werkzeug.exceptions import (
 )
 
 from app.extensions import limiter
+from app.logs import REQUEST_ID_KEY
 from app.metrics import REDIS_ERRORS
 from app.sessions import SessionStoreUnavailable
 
@@ -51,11 +52,17 @@ STORE_ERRORS = (RedisError, SessionStoreUnavailable)
 
 
 def render_error(status: int, message: str | None = None) -> tuple[str, int, dict]:
-    """The error page for status, with a plain-language message."""
+    """The error page for status, with a plain-language message; a server error also shows the
+    request's id, which support finds in the log lines of that request."""
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status in (429, 503) else {}
+    request_id = request.environ.get(REQUEST_ID_KEY) if status >= 500 else None
     return (
         render_template(
-            "errors/error.html", status=status, title=TITLES.get(status, "Error"), message=message
+            "errors/error.html",
+            status=status,
+            title=TITLES.get(status, "Error"),
+            message=message,
+            request_id=request_id,
         ),
         status,
         headers,
@@ -135,7 +142,8 @@ def handle_internal_error(exc: InternalServerError) -> tuple[str, int, dict]:
     if isinstance(original, STORE_ERRORS):
         return _store_down(original)
     if original is not None:
-        log.error("unhandled error", exc_info=original)
+        request_id = request.environ.get(REQUEST_ID_KEY)
+        log.error("unhandled error", exc_info=original, extra={"request_id": request_id})
     return render_error(500, "The portal hit an unexpected error. Please try again.")
 
 
