@@ -36,7 +36,13 @@ TITLES = {
     504: "Sign-in service timed out",
 }
 # Endpoints that work without the session store: probes and assets.
-NO_SESSION_NEEDED = {"health.healthz", "health.readyz", "static", "metrics.metrics_endpoint"}
+NO_SESSION_NEEDED = {
+    "health.healthz",
+    "health.readyz",
+    "static",
+    "pages.favicon",
+    "metrics.metrics_endpoint",
+}
 RETRY_AFTER_SECONDS = "5"
 # How a rate limit's window is said: "120 a minute", "1000 every 10 minutes".
 PERIODS = {
