@@ -24,9 +24,9 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
-## Benchmarks (not part of `make test`); writes bench/results.md.
+## Benchmarks (not part of `make test`); writes bench/out/results.md, or RESULTS=FILE.
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m bench $(if $(RESULTS),--output $(RESULTS))
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
