@@ -2,10 +2,13 @@
 
 import sys
 
-from app import create_app
 from config import ConfigurationError
+from config.metrics_dir import prepare_metrics_dir
 
 try:
+    prepare_metrics_dir()  # before `app` is imported: its metrics open files there
+    from app import create_app
+
     app = create_app()
 except ConfigurationError as exc:  # one clear line, not a traceback
     sys.exit(f"cocoon-portal: configuration error: {exc}")

@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from flask import Flask
 from flask_limiter import Limiter
 from redis import Redis
@@ -57,7 +56,7 @@ def create_app(
         app, redis, settings.session_idle_timeout, settings.session_absolute_timeout, clock=clock
     )
     register_extensions(app)
-    app.extensions["cocoon"] = build_services(settings, redis, register_oauth(app, settings), clock)
+    app.extensions["cocoon"] = build_services(settings, redis, clock)
     register_blueprints(app)
     return app
 
@@ -120,23 +119,6 @@ def register_extensions(app: Flask) -> None:
         if getattr(hook, "func", None) is not getattr(Limiter, "_Limiter__inject_headers", 0)
     ]
     app.teardown_request_funcs[None].remove(limiter._Limiter__release_context)
-
-
-def register_oauth(app: Flask, settings: Settings) -> FlaskOAuth2App:
-    """authlib's Flask client for the access-service: state and PKCE kept in the session."""
-    return OAuth(app).register(
-        "cocoon",
-        client_id=settings.client_id,
-        client_secret=settings.client_secret,
-        authorize_url=settings.authorize_url,
-        access_token_url=settings.token_endpoint,
-        client_kwargs={
-            "token_endpoint_auth_method": "client_secret_basic",
-            "code_challenge_method": "S256",
-            "default_timeout": (settings.http_connect_timeout, settings.http_read_timeout),
-            **({"scope": settings.scope} if settings.scope else {}),
-        },
-    )
 
 
 def register_blueprints(app: Flask) -> None:

@@ -17,7 +17,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.cocoon.client import AccessServiceClient, AccessServiceUnavailable, TokenRefused
+from app.cocoon.client import AccessServiceClient
+from app.cocoon.errors import (
+    AccessServiceUnavailable,
+    ClientConfigurationError,
+    InvalidTokenResponse,
+    TokenRefused,
+)
 from app.cocoon.tokens import TokenSet
 
 cocoon = click.Group("cocoon", help="Get Cocoon Data Platform tokens from the command line.")
@@ -83,11 +89,17 @@ def token_call(call: Callable[[AccessServiceClient], TokenSet], secret: str) -> 
     try:
         return call(client)
     except TokenRefused as exc:
-        detail = f": {exc.description}" if exc.description else ""
-        message = f"the access-service refused: {exc.error}{detail}"
-        raise click.ClickException(message.replace(secret, "[redacted]")) from None
+        message = f"the access-service refused: {exc}"
+    except ClientConfigurationError as exc:
+        message = (
+            f"the access-service refused this portal's client: {exc} (check "
+            "COCOON_CLIENT_ID, COCOON_CLIENT_SECRET and the client's grant types)"
+        )
+    except InvalidTokenResponse as exc:
+        message = f"the access-service returned a token this portal cannot use: {exc}"
     except AccessServiceUnavailable as exc:
-        raise click.ClickException(f"{exc} ({client.token_endpoint})") from None
+        message = f"{exc} ({client.token_endpoint})"
+    raise click.ClickException(message.replace(secret, "[redacted]"))
 
 
 def print_tokens(tokens: TokenSet, access_token_only: bool) -> None:

@@ -17,9 +17,16 @@ from werkzeug.exceptions import (
     ServiceUnavailable,
 )
 
+from app.cocoon.errors import (
+    AccessServiceUnavailable,
+    ClientConfigurationError,
+    InvalidTokenResponse,
+    TokenRefused,
+)
+from app.cocoon.keys import TokenVerificationError
 from app.extensions import limiter
 from app.logs import REQUEST_ID_KEY
-from app.metrics import REDIS_ERRORS
+from app.metrics import REDIS_ERRORS, SIGN_IN_FAILURES
 from app.sessions import SessionStoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -143,14 +150,60 @@ def handle_csrf_error(exc: CSRFError) -> tuple[str, int, dict]:
 
 
 def handle_internal_error(exc: InternalServerError) -> tuple[str, int, dict]:
-    """Unhandled errors. Redis failures in session open/save arrive here wrapped (PITFALLS)."""
+    """Unhandled errors (Flask has logged them, once). Redis failures while a session is
+    opened or saved arrive here wrapped in an InternalServerError."""
     original = getattr(exc, "original_exception", None)
     if isinstance(original, STORE_ERRORS):
         return _store_down(original)
-    if original is not None:
-        request_id = request.environ.get(REQUEST_ID_KEY)
-        log.error("unhandled error", exc_info=original, extra={"request_id": request_id})
     return render_error(500, "The portal hit an unexpected error. Please try again.")
+
+
+# What the access-service's answers mean to the person in front of the portal (the sorting
+# is app/cocoon/errors.py's): status, the metric's reason, the page's message, the log level.
+ACCESS_SERVICE_ERRORS: dict[type[Exception], tuple[int, str, str, int]] = {
+    TokenRefused: (
+        400,
+        "token_refused",
+        "The sign-in service refused the sign-in. Please sign in again.",
+        logging.INFO,
+    ),
+    ClientConfigurationError: (
+        502,
+        "client_refused",
+        "This portal cannot reach its sign-in service with its current settings. "
+        "Its operators have been told; please try again later.",
+        logging.ERROR,
+    ),
+    InvalidTokenResponse: (
+        502,
+        "token_unusable",
+        "The sign-in service returned a token this portal cannot use.",
+        logging.ERROR,
+    ),
+    TokenVerificationError: (
+        502,
+        "token_invalid",
+        "The sign-in service returned a token that could not be verified.",
+        logging.ERROR,
+    ),
+    AccessServiceUnavailable: (
+        503,
+        "unavailable",
+        "The sign-in service cannot be reached. Please try again in a moment.",
+        logging.WARNING,
+    ),
+}
+
+
+def handle_access_service_error(exc: Exception) -> tuple[str, int, dict]:
+    """A sign-in or refresh that the access-service's answer ended; the session is kept."""
+    status, reason, message, level = next(
+        meaning for kind, meaning in ACCESS_SERVICE_ERRORS.items() if isinstance(exc, kind)
+    )
+    log.log(level, "access-service call failed (%s): %s", reason, exc)
+    if request.endpoint == "auth.callback":
+        SIGN_IN_FAILURES.labels(reason=reason).inc()
+    return render_error(status, message)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -162,4 +215,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(RedisError, _store_down)
     app.register_error_handler(SessionStoreUnavailable, _store_down)
     app.register_error_handler(InternalServerError, handle_internal_error)
+    for error in ACCESS_SERVICE_ERRORS:
+        app.register_error_handler(error, handle_access_service_error)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -7,27 +7,50 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from flask import Flask, Response, current_app, redirect, request, session
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-# Any control character, whitespace or backslash: browsers "repair" these into other URLs
-# (`/\evil.com` and `/\t/evil.com` both become `//evil.com`), so a `next` holding one is refused.
-_UNSAFE_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
-MAX_NEXT_LENGTH = 2048
+from config.limits import MAX_URL_TARGET
+
+# What browsers "repair" into another URL: a backslash reads as a slash and tabs, newlines and
+# leading spaces are dropped (WHATWG URL parsing), so `/\\evil.com` and `/\t/evil.com` both
+# become `//evil.com`. None of these may appear in the path of a `next` as it is, and no
+# control character or backslash once it is decoded (a server that decodes would repair them).
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x20\x7f\\]")
+_UNSAFE_DECODED = re.compile(r"[\x00-\x1f\x7f\\]")
+# Control characters anywhere (CR/LF would also split the Location header).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_PATH_LENGTH = 2048  # a longer path is no page of this portal
+# Characters a path, query or fragment may hold as they are (RFC 3986 pchar, "/", "?", and
+# "%" so that what is already encoded stays as it is); anything else is percent-encoded.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_QUERY_SAFE = _PATH_SAFE + "?#"
 CSRF_FIELD = "csrf_token"  # flask-wtf's session key and form field
 
 
 def safe_next(value: Any) -> str | None:
-    """`value` if it is a path on this portal, else None. Stops open redirects."""
-    if not isinstance(value, str) or not value or len(value) > MAX_NEXT_LENGTH:
+    """`value` as a URL path on this portal to return to after sign-in, else None.
+
+    Stops open redirects: the checks are about where the browser goes (no scheme, no host,
+    a path that starts with one slash, raw or decoded once), not about what a query string
+    carries. The query and fragment are kept whole; characters a URL may not hold as they are
+    (a raw space, non-ASCII) are percent-encoded. None for anything that is not a str, an
+    empty or over-long value, or one with control characters.
+    """
+    if not isinstance(value, str) or not value or len(value) > MAX_URL_TARGET:
         return None
-    decoded = unquote(value)
-    for candidate in (value, decoded):
-        if _UNSAFE_CHARS.search(candidate):
+    if _CONTROL.search(value):
+        return None
+    cut = min((i for i in (value.find("?"), value.find("#")) if i >= 0), default=len(value))
+    path, rest = value[:cut], value[cut:]
+    if len(path) > MAX_PATH_LENGTH:
+        return None
+    for candidate, unsafe in ((path, _UNSAFE_IN_PATH), (unquote(path), _UNSAFE_DECODED)):
+        if unsafe.search(candidate):
             return None
         # A path, not `//host` (scheme-relative) nor `/%2F/host` once decoded.
         if not candidate.startswith("/") or candidate.startswith("//"):
@@ -35,7 +58,27 @@ def safe_next(value: Any) -> str | None:
         parts = urlsplit(candidate)
         if parts.scheme or parts.netloc:
             return None
-    return value
+    return quote(path, safe=_PATH_SAFE) + quote(rest, safe=_QUERY_SAFE)
+
+
+def request_target() -> str:
+    """This request's path and query, encoded as the browser sent them (for a `next`)."""
+    path = quote(request.script_root + request.path, safe=_PATH_SAFE)
+    query = request.query_string.decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
+def url_with_next(base: str, next_path: str | None) -> str:
+    """`base?next=...` keeping next whole when the URL fits what the portal's own server
+    accepts (config/limits.py), else next without its query, else no next at all."""
+    if not next_path:
+        return base
+    for candidate in (next_path, next_path.split("?", 1)[0].split("#", 1)[0]):
+        url = f"{base}?{urlencode({'next': candidate})}"
+        parts = urlsplit(url)
+        if len(parts.path) + 1 + len(parts.query) <= MAX_URL_TARGET:
+            return url
+    return base
 
 
 # Nothing from elsewhere: no CDN, no inline script, no framing (stops clickjacking), no
@@ -120,8 +163,10 @@ def redirect_to_https() -> Response | None:
 
 
 class TrustedProxyFix:
-    """Honour X-Forwarded-* only from the configured proxies (stops spoofed client addresses
-    and schemes); strip them from anyone else."""
+    """Honour X-Forwarded-For, -Proto, -Host and -Port only from the proxies in
+    FORWARDED_ALLOW_IPS, as werkzeug's ProxyFix reads them (the value `hops` from the right);
+    strip them from anyone else (stops spoofed client addresses, schemes and host names, and
+    with them redirect URIs built for another host). X-Forwarded-Prefix is never believed."""
 
     FORWARDED = (
         "HTTP_X_FORWARDED_FOR",
@@ -137,7 +182,7 @@ class TrustedProxyFix:
         self.networks = [
             ipaddress.ip_network(item, strict=False) for item in trusted if item != "*"
         ]
-        self.proxied = ProxyFix(wsgi_app, x_for=hops, x_proto=hops)
+        self.proxied = ProxyFix(wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     @lru_cache(maxsize=1024)  # noqa: B019 (one instance per app; a proxy has few addresses)
     def _trusted(self, address: str | None) -> bool:
@@ -157,9 +202,25 @@ class TrustedProxyFix:
         return self.wsgi_app(environ, start_response)
 
 
+# Endpoints that change nothing, whatever the method: HEAD runs them as GET.
+HEAD_RUNS_VIEW = frozenset(
+    {"health.healthz", "health.readyz", "static", "metrics.metrics_endpoint"}
+)
+
+
+def head_changes_nothing() -> Response | None:
+    """Answer HEAD on every other route without running its view (RFC 9110 section 9.3.2:
+    HEAD is safe). A link checker or mail scanner that sends HEAD for a callback URL must not
+    spend its code, start a sign-in or refresh a token: 200, no body, nothing done."""
+    if request.method != "HEAD" or request.endpoint is None or request.endpoint in HEAD_RUNS_VIEW:
+        return None
+    return Response(status=200, content_type="text/html; charset=utf-8")
+
+
 def init_app(app: Flask, production: bool, trusted_proxies: Iterable[str], hops: int) -> None:
-    """Install the proxy fix, the HTTPS redirect and the headers on app."""
+    """Install the proxy fix, the HTTPS redirect, the HEAD guard and the headers on app."""
     app.wsgi_app = SecurityHeaders(app.wsgi_app, production)  # type: ignore[method-assign]
     app.wsgi_app = TrustedProxyFix(app.wsgi_app, list(trusted_proxies), hops)  # type: ignore
     if production:
         app.before_request(redirect_to_https)
+    app.before_request(head_changes_nothing)

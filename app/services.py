@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from authlib.integrations.flask_client import FlaskOAuth2App
 from flask import current_app
 from redis import Redis
 
@@ -28,14 +27,12 @@ class CocoonServices:
     sealer: TokenSealer
     refresher: RefreshCoordinator
     verifier: TokenVerifier | None
-    web_client: FlaskOAuth2App
     clock: Callable[[], float] = time.time
 
 
 def build_services(
     settings: Settings,
     redis: Redis,
-    web_client: FlaskOAuth2App,
     clock: Callable[[], float] = time.time,
 ) -> CocoonServices:
     """Wire the platform package's pieces together for one app."""
@@ -55,7 +52,6 @@ def build_services(
             redis, client, max_leeway=settings.refresh_leeway, clock=clock
         ),
         verifier=verifier,
-        web_client=web_client,
         clock=clock,
     )
 

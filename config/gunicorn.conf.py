@@ -5,7 +5,6 @@ Sizing for N cores: see "Scaling out" in README.md.
 """
 
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -13,6 +12,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config import ConfigurationError, load_settings  # noqa: E402
+from config.limits import MAX_REQUEST_LINE  # noqa: E402
+from config.metrics_dir import prepare_metrics_dir  # noqa: E402
 
 # Refuse to start before the port is opened: a misconfigured portal must not serve 500s.
 try:
@@ -33,8 +34,8 @@ threads = settings.threads
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-# Room for long query strings (the platform's ~3 kB tokens travel in URLs); absurd ones get 400.
-limit_request_line = 8190
+# Room for long query strings (see config/limits.py); longer ones get gunicorn's 414.
+limit_request_line = MAX_REQUEST_LINE
 # Recycle workers now and then (bounded memory); sessions live in Redis and survive it. Not
 # too often: a new worker imports the whole app (at 2000, a busy worker was replaced every 2 s).
 max_requests = 20000
@@ -78,9 +79,10 @@ os.environ.setdefault(
 
 def on_starting(server):
     """Start with an empty metrics directory (stale files would double-count)."""
-    path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    shutil.rmtree(path, ignore_errors=True)
-    os.makedirs(path, exist_ok=True)
+    try:
+        prepare_metrics_dir(empty=True)
+    except ConfigurationError as exc:
+        sys.exit(f"cocoon-portal: configuration error: {exc}")
 
 
 def child_exit(server, worker):

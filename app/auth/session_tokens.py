@@ -12,17 +12,22 @@ import functools
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlencode
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import current_app, g, redirect, session, url_for
+from werkzeug.wrappers import Response
 
-from app.cocoon.client import AccessServiceUnavailable, TokenRefused
+from app.cocoon.errors import (
+    AccessServiceError,
+    AccessServiceUnavailable,
+    InvalidTokenResponse,
+    TokenRefused,
+)
 from app.cocoon.refresh import SessionGone, refresh_due
 from app.cocoon.sealing import SealError
 from app.cocoon.tokens import SUMMARY_VERSION, TokenSet
 from app.logs import log_user
 from app.metrics import REFRESHES
-from app.security import CSRF_FIELD
+from app.security import CSRF_FIELD, request_target, url_with_next
 from app.services import services
 from app.sessions import STARTED_AT
 
@@ -32,6 +37,43 @@ TOKENS = "tokens"
 ACCOUNT = "account"
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class SessionTokenStore:
+    """The tokens of this request's session as stored in Redis: load, save, clear.
+
+    Used under the refresh lock (app/cocoon/refresh.py), so it reads and writes Redis at once
+    rather than the request's copy, which another worker may have outdated meanwhile.
+    """
+
+    def __init__(self) -> None:
+        self.interface = current_app.session_interface
+        self.sealer = services().sealer
+
+    @property
+    def key(self) -> str:
+        """The session id, naming the refresh lock."""
+        return session.sid
+
+    def load(self) -> TokenSet | None:
+        """The stored tokens (None: the session is gone or holds none)."""
+        stored = self.interface.load_stored(session.sid) or {}
+        sealed = stored.get(TOKENS)
+        return self.sealer.open(sealed) if sealed else None
+
+    def save(self, tokens: TokenSet) -> None:
+        """Store tokens and their summary in Redis now, and in this request's session."""
+        stored = self.interface.load_stored(session.sid)
+        if stored is None:
+            raise SessionGone()
+        update = {TOKENS: self.sealer.seal(tokens), ACCOUNT: tokens.summary()}
+        self.interface.store_now(session.sid, {**stored, **update})
+        session.adopt(update)
+
+    def clear(self) -> None:
+        """Delete the session from Redis at once and empty this request's copy."""
+        self.interface.delete_now(session.sid)
+        session.clear()
 
 
 def sign_in(tokens: TokenSet) -> None:
@@ -46,10 +88,9 @@ def sign_in(tokens: TokenSet) -> None:
 
 
 def sign_out() -> TokenSet | None:
-    """Empty the session (deleting it from Redis at the end of the request); return its tokens."""
+    """Delete the session from Redis at once; return the tokens it held."""
     tokens = stored_tokens()
-    current_app.session_interface.delete_now(session.sid)
-    session.clear()
+    SessionTokenStore().clear()
     return tokens
 
 
@@ -74,117 +115,105 @@ def current_tokens() -> TokenSet | None:
 
 
 def stored_tokens() -> TokenSet | None:
-    """The session's tokens as stored, without refreshing; None when signed out."""
+    """The session's tokens as this request read them, without refreshing; None when signed
+    out, or when they cannot be opened (sealed with a retired key, tampered with, or stored
+    by a release that did not check them: the session is then emptied)."""
     sealed = session.get(TOKENS)
     if not sealed:
         return None
     try:
         return services().sealer.open(sealed)
-    except SealError as exc:  # sealed with a retired key, or tampered with in Redis
-        log.warning("dropping a session whose tokens cannot be opened: %s", exc)
+    except (SealError, InvalidTokenResponse) as exc:
+        log.warning("dropping a session whose tokens cannot be used: %s", exc)
         session.clear()
         return None
 
 
 def fresh_tokens() -> TokenSet | None:
-    """The session's tokens, refreshed first when they are about to expire.
+    """The session's tokens, refreshed first (under the lock) when they are about to expire.
 
-    Raises TokenRefused when the access-service refuses the refresh (the caller signs the user
-    out) and AccessServiceUnavailable when it cannot be reached and the token has expired.
+    When the refresh fails for a reason that is not the user's (the access-service is down,
+    refuses this portal's client, or answers with an unusable token), the current tokens are
+    kept while they are valid. Raises TokenRefused or SessionGone (the caller signs the user
+    out), and ClientConfigurationError, InvalidTokenResponse or AccessServiceUnavailable once
+    the access token has expired.
     """
     tokens = stored_tokens()
     if tokens is None:
         return None
     svc = services()
-    stored: dict[str, Any] = {}
-
-    def reload() -> TokenSet | None:
-        stored.clear()
-        stored.update(current_app.session_interface.load_stored(session.sid) or {})
-        sealed = stored.get(TOKENS)
-        return svc.sealer.open(sealed) if sealed else None
-
-    def save(fresh: TokenSet) -> None:
-        stored[TOKENS] = svc.sealer.seal(fresh)
-        stored[ACCOUNT] = fresh.summary()
-        current_app.session_interface.store_now(session.sid, stored)
-        REFRESHES.labels(outcome="ok").inc()
-
     try:
-        result = svc.refresher.ensure_fresh(session.sid, tokens, reload, save)
-    except AccessServiceUnavailable:
-        REFRESHES.labels(outcome="unavailable").inc()
-        if not tokens.is_expired(svc.clock()):
-            log.warning("refresh failed for want of the access-service; token still valid")
-            return tokens
-        raise
-    except TokenRefused:
+        fresh = svc.refresher.ensure_fresh(SessionTokenStore(), tokens)
+    except (TokenRefused, SessionGone):
         REFRESHES.labels(outcome="refused").inc()
         raise
-    if result is not tokens and stored:
-        session.adopt({key: stored[key] for key in (TOKENS, ACCOUNT)})
-    g.tokens = result
-    return result
+    except AccessServiceError as exc:
+        REFRESHES.labels(outcome="unavailable").inc()
+        if tokens.is_expired(svc.clock()):
+            raise
+        # An outage is logged as a warning; a refusal of this portal's client or an unusable
+        # answer needs the operator, whoever meets it.
+        level = logging.WARNING if isinstance(exc, AccessServiceUnavailable) else logging.ERROR
+        log.log(level, "refresh failed (%s); the access token is still valid", exc)
+        return tokens
+    if fresh is not tokens:
+        REFRESHES.labels(outcome="ok").inc()
+    g.tokens = fresh
+    return fresh
 
 
-def _to_sign_in() -> Any:
-    next_path = request.full_path.rstrip("?")
-    return redirect(url_for("auth.login") + "?" + urlencode({"next": next_path}))
+def to_sign_in() -> Response:
+    """Send the browser through sign-in, back to this very page afterwards."""
+    return redirect(url_with_next(url_for("auth.login"), request_target()))
 
 
-def _refresh_due(account: dict[str, Any]) -> bool:
-    svc = services()
-    return refresh_due(
-        account.get("expires_at"),
-        account.get("obtained_at", 0.0),
-        bool(account.get("refreshable")),
-        svc.clock(),
-        svc.settings.refresh_leeway,
-    )
-
-
-def _renew_summary() -> dict[str, Any] | None:
-    """This release's summary of the session's tokens, stored in place of an older one."""
-    tokens = stored_tokens()
-    if tokens is None:
+def _account() -> dict[str, Any] | None:
+    """The session's account summary, renewed from the sealed tokens when an older release
+    wrote it; None when signed out."""
+    account = session.get(ACCOUNT)
+    if not account or TOKENS not in session:
         return None
-    session[ACCOUNT] = tokens.summary()
-    return session[ACCOUNT]
+    if account.get("version") != SUMMARY_VERSION:
+        tokens = stored_tokens()
+        if tokens is None:
+            return None
+        session[ACCOUNT] = account = tokens.summary()
+    return account
 
 
 def login_required(view: F) -> F:
     """Serve the view with the user's `account` summary in g.account (tokens refreshed first
-    when due; current_tokens() gives them), or send the user through sign-in."""
+    when due; current_tokens() gives them), or send the user through sign-in.
+
+    Errors of the access-service other than a refused refresh reach the app's error pages
+    (app/errors.py) with the session kept.
+    """
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        account = session.get(ACCOUNT)
-        if not account or TOKENS not in session:
-            return _to_sign_in()
-        if account.get("version") != SUMMARY_VERSION:  # signed in by an older release
-            account = _renew_summary()
-            if account is None:
-                return _to_sign_in()
-        if not _refresh_due(account):
-            g.account = account
-            log_user(account.get("user_name"))
-            return view(*args, **kwargs)
-        try:
-            tokens = fresh_tokens()
-        except (TokenRefused, SessionGone) as exc:
-            log.info("refresh refused, signing out: %s", getattr(exc, "error", "session gone"))
-            session.clear()
-            return _to_sign_in()
-        except AccessServiceUnavailable:
-            abort(
-                503,
-                description="The sign-in service cannot be reached to renew your "
-                "session. Please try again in a moment.",
-            )
-        if tokens is None:
-            return _to_sign_in()
-        g.account = session.get(ACCOUNT) or tokens.summary()
-        log_user(g.account.get("user_name"))
+        account = _account()
+        if account is None:
+            return to_sign_in()
+        svc = services()
+        due = refresh_due(
+            account.get("expires_at"),
+            account.get("obtained_at") or 0.0,
+            bool(account.get("refreshable")),
+            svc.clock(),
+            svc.settings.refresh_leeway,
+        )
+        if due:
+            try:
+                tokens = fresh_tokens()
+            except (TokenRefused, SessionGone) as exc:
+                log.info("refresh refused, signing out: %s", getattr(exc, "error", "session gone"))
+                session.clear()
+                return to_sign_in()
+            if tokens is None:
+                return to_sign_in()
+            account = session.get(ACCOUNT) or tokens.summary()
+        g.account = account
+        log_user(account.get("user_name"))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

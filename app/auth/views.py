@@ -1,41 +1,62 @@
-"""Sign-in and sign-out: /login, /authcallback, /logout."""
+"""Sign-in and sign-out: /login, /authcallback, /logout and the signed-out page.
+
+A sign-in reads top to bottom: `login` records a pending sign-in (app/auth/pending.py) and
+sends the browser to the access-service; `callback` takes it back, swaps the code for tokens
+(app/cocoon/client.py) and stores them in a new session (app/auth/session_tokens.py). What the
+access-service can answer besides tokens becomes an error page in app/errors.py.
+"""
 
 from __future__ import annotations
 
+import hmac
 import logging
-import re
+import secrets
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from app.auth import pending
 from app.auth.session_tokens import sign_in, sign_out
-from app.cocoon.client import AccessServiceUnavailable, TokenRefused
-from app.cocoon.keys import TokenVerificationError
 from app.extensions import limiter
 from app.metrics import SIGN_IN_FAILURES, SIGN_INS
-from app.security import safe_next
+from app.security import safe_next, url_with_next
 from app.services import services
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 
-# authlib's state is token_urlsafe-like; anything else is not one we issued.
-STATE = re.compile(r"[A-Za-z0-9_-]{16,128}")
-DEFAULT_NEXT = "/profile"
+# The browser's half of a sign-out's `state` (OpenID Connect RP-Initiated Logout 1.0): short
+# lived, HttpOnly, only ever compared with what comes back from the access-service.
+SIGN_OUT_COOKIE_MAX_AGE = 600
 
 
 def _login_limit() -> str:
     return services().settings.login_rate_limit
+
+
+def _login_cost() -> int:
+    """A sign-in is counted once: not at the hop to the redirect URI's origin (which only
+    redirects), only at the /login that starts it."""
+    hop = _origin(request.host_url) != _portal_origin() and not request.args.get("moved")
+    return 0 if hop else 1
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of url, lower-cased, without a default port."""
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    host = (parts.hostname or "").lower()
+    host = f"[{host}]" if ":" in host else host
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+def _portal_origin() -> str:
+    """The portal's public origin: the registered redirect URI's, else this request's."""
+    redirect_uri = services().settings.redirect_uri
+    return _origin(redirect_uri) if redirect_uri else _origin(request.host_url)
 
 
 def _redirect_uri() -> str:
@@ -43,17 +64,28 @@ def _redirect_uri() -> str:
 
 
 @bp.get("/login")
-@limiter.limit(_login_limit)
+@limiter.limit(_login_limit, cost=_login_cost)
 def login() -> Response:
     """Send the browser to the access-service's sign-in, with a fresh state and PKCE."""
-    next_path = safe_next(request.args.get("next")) or DEFAULT_NEXT
-    cocoon = services().web_client
+    next_path = safe_next(request.args.get("next")) or url_for("pages.profile")
+    origin = _portal_origin()
+    if _origin(request.host_url) != origin:
+        # The state is kept in a cookie of the host the sign-in starts on, and the callback
+        # arrives on the redirect URI's: start there. Once: `moved` stops a loop when a proxy
+        # hides the public host from the portal.
+        if not request.args.get("moved"):
+            target = url_with_next(origin + url_for("auth.login"), next_path)
+            return redirect(target + ("&" if "?" in target else "?") + "moved=1")
+        log.warning(
+            "sign-in started on %s, not on COCOON_REDIRECT_URI's origin %s: check that the "
+            "proxy passes X-Forwarded-Host and -Proto and FORWARDED_ALLOW_IPS trusts it",
+            _origin(request.host_url),
+            origin,
+        )
     redirect_uri = _redirect_uri()
-    authorization = cocoon.create_authorization_url(redirect_uri)
-    # State, PKCE verifier, redirect URI and `next` are kept per sign-in attempt, keyed by
-    # state, so several tabs can sign in at once.
-    cocoon.save_authorize_data(redirect_uri=redirect_uri, next=next_path, **authorization)
-    return redirect(authorization["url"])
+    state, started = pending.start(redirect_uri, next_path)
+    client = services().client
+    return redirect(client.authorization_url(redirect_uri, state, started.code_verifier))
 
 
 def _refuse(status: int, reason: str, message: str) -> Response:
@@ -65,13 +97,10 @@ def _refuse(status: int, reason: str, message: str) -> Response:
 # Not rate limited: a sign-in is counted once, at /login. A callback that calls the token endpoint
 # needs a state that a counted /login made (single use); one without is refused before any call.
 @bp.get("/authcallback")
-def callback() -> Response:
+def callback() -> Response | tuple[str, int]:
     """Check state, swap the code for tokens, store them in a new session."""
-    svc = services()
-    state = request.args.get("state", "")
-    cocoon = svc.web_client
-    data = cocoon.framework.get_state_data(session, state) if STATE.fullmatch(state) else None
-    if data is None:
+    started = pending.take(request.args.get("state", ""))
+    if started is None:
         # Missing, forged, replayed or another browser's state: no token request (stops CSRF
         # on the callback and login injection).
         return _refuse(
@@ -80,59 +109,93 @@ def callback() -> Response:
             "This sign-in link is not valid for this browser or has "
             "already been used. Please sign in again.",
         )
-    cocoon.framework.clear_state_data(session, state)  # single use, whatever follows
+    svc = services()
     issuer = request.args.get("iss")
     if svc.settings.issuer and issuer is not None and issuer != svc.settings.issuer:
         # RFC 9207: an authorization response from another server (mix-up attack).
         return _refuse(400, "issuer", "The sign-in response came from an unexpected issuer.")
-    error = request.args.get("error")
-    if error:
+    if error := request.args.get("error"):
         SIGN_IN_FAILURES.labels(reason="denied" if error == "access_denied" else "error").inc()
-        response = current_app.make_response(
-            (
-                render_template(
-                    "auth/sign_in_failed.html",
-                    error=error[:200],
-                    description=(request.args.get("error_description") or "")[:500],
-                ),
-                403 if error == "access_denied" else 400,
-            )
+        description = (request.args.get("error_description") or "")[:500]
+        page = render_template(
+            "auth/sign_in_failed.html", error=error[:200], description=description
         )
-        return response
+        return page, 403 if error == "access_denied" else 400
     code = request.args.get("code", "")
     if not code or len(code) > 512:
         return _refuse(400, "code", "The sign-in response carried no authorization code.")
-    try:
-        tokens = svc.client.exchange_code(code, data["redirect_uri"], data.get("code_verifier"))
-        if svc.verifier is not None:
-            svc.verifier.verify(tokens.access_token)
-    except TokenRefused as exc:
-        log.info("code exchange refused: %s", exc.error)
-        return _refuse(
-            400, "token_refused", "The sign-in service refused the sign-in. Please sign in again."
-        )
-    except TokenVerificationError:
-        return _refuse(
-            502, "token_invalid", "The sign-in service returned a token that could not be verified."
-        )
-    except AccessServiceUnavailable as exc:
-        log.warning("code exchange failed: %s", exc)
-        return _refuse(
-            503,
-            "unavailable",
-            "The sign-in service cannot be reached. Please try again in a moment.",
-        )
+    # Errors from here on (refused, unusable, unverifiable, unreachable) are app/errors.py's.
+    tokens = svc.client.exchange_code(code, started.redirect_uri, started.code_verifier)
+    if svc.verifier is not None:
+        svc.verifier.verify(tokens.access_token)
     sign_in(tokens)
     SIGN_INS.inc()
     log.info("signed in", extra={"event": "signed_in"})
-    return redirect(safe_next(data.get("next")) or DEFAULT_NEXT)
+    return redirect(safe_next(started.next) or url_for("pages.profile"))
+
+
+def _with_params(url: str, **params: str) -> str:
+    scheme, netloc, path, query, fragment = urlsplit(url)
+    query = urlencode([*parse_qsl(query), *params.items()])
+    return urlunsplit((scheme, netloc, path, query, fragment))
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Sign out: delete the session, then revoke the refresh token where the platform can."""
+    """Sign out: delete the session, revoke the refresh token, then end the access-service's
+    own sign-in in this browser where COCOON_LOGOUT_URL names its sign-out endpoint."""
+    svc = services()
     tokens = sign_out()
     if tokens is not None and tokens.refresh_token:
         # After the local sign-out: a failed revocation must not keep anyone signed in.
-        services().client.revoke(tokens.refresh_token)
-    return redirect(url_for("pages.index"))
+        svc.client.revoke(tokens.refresh_token)
+    if not svc.settings.logout_url:
+        return redirect(url_for("auth.signed_out"), 303)
+    # OpenID Connect RP-Initiated Logout 1.0, section 2: without this, the access-service
+    # signs the next person at this computer straight back in as this user.
+    state = secrets.token_urlsafe(32)
+    target = _with_params(
+        svc.settings.logout_url,
+        client_id=svc.settings.client_id,
+        post_logout_redirect_uri=_portal_origin() + url_for("auth.signed_out"),
+        state=state,
+    )
+    response = redirect(target, 303)
+    response.set_cookie(
+        sign_out_cookie_name(),
+        state,
+        max_age=SIGN_OUT_COOKIE_MAX_AGE,
+        secure=svc.settings.production,
+        httponly=True,
+        samesite="Lax",  # sent when the access-service sends the browser back (a top-level GET)
+        path="/",
+    )
+    return response
+
+
+def sign_out_cookie_name() -> str:
+    """`__Host-` in production (Secure, Path=/, no Domain: no other site can plant it)."""
+    return "__Host-signed-out" if services().settings.production else "portal_signed_out"
+
+
+@bp.get("/signed-out")
+def signed_out() -> Response:
+    """The signed-out page; it confirms the access-service's sign-out too when the browser
+    comes back from it with the sign-out's `state`."""
+    svc = services()
+    expected = request.cookies.get(sign_out_cookie_name(), "")
+    state = request.args.get("state", "")
+    confirmed = bool(expected and state and hmac.compare_digest(expected, state))
+    response = Response(
+        render_template(
+            "auth/signed_out.html",
+            confirmed=confirmed,
+            logout_configured=bool(svc.settings.logout_url),
+            access_service_url=svc.settings.access_service_url,
+        )
+    )
+    if expected:
+        response.delete_cookie(
+            sign_out_cookie_name(), path="/", secure=svc.settings.production, samesite="Lax"
+        )
+    return response

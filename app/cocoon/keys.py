@@ -19,7 +19,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
-from app.cocoon.client import AccessServiceUnavailable
+from app.cocoon.errors import AccessServiceUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 import requests
 from requests.auth import AuthBase
 
-from app.cocoon.client import AccessServiceClient, AccessServiceUnavailable, TokenRefused
-from app.cocoon.refresh import needs_refresh, refresh_due
+from app.cocoon.client import AccessServiceClient
+from app.cocoon.errors import AccessServiceUnavailable, TokenRefused
+from app.cocoon.refresh import refresh_due, tokens_due
 from app.cocoon.tokens import TokenSet
 from config import Settings
 
@@ -34,6 +35,7 @@ def client_from_settings(
         client_id=settings.client_id,
         client_secret=settings.client_secret,
         token_endpoint=settings.token_endpoint,
+        authorization_endpoint=settings.authorize_url,
         revocation_endpoint=settings.revocation_url,
         connect_timeout=settings.http_connect_timeout,
         read_timeout=settings.http_read_timeout,
@@ -80,7 +82,7 @@ class ServiceAccount:
             tokens, now = self._tokens, self.clock()
             if tokens is None:
                 tokens = self._sign_in()
-            elif needs_refresh(tokens, now, self.max_leeway):
+            elif tokens_due(tokens, now, self.max_leeway):
                 tokens = self._refresh(tokens, now)
             elif not tokens.refresh_token and self._expiring(tokens, now):
                 tokens = self._sign_in()  # nothing to refresh with: the password is our way back

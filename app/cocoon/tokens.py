@@ -1,12 +1,20 @@
-"""The token set the access-service returns, and when it expires.
+"""The token set the access-service returns, checked member by member, and when it expires.
 
 The platform's token response carries `access_token` (an RS256 JWT), `token_type`,
 `refresh_token` and `jti`, and no `expires_in`: the expiry comes from the JWT's `exp`.
+
+Every member and claim the portal reads is untrusted input. The rule: a member that is absent
+gets a documented fallback; a member that is present but of the wrong type, empty, negative,
+absurdly long or otherwise unusable refuses the whole response (InvalidTokenResponse, naming
+the member, never its value). One exception: an expiry beyond the year 9999 (Java's
+`Long.MAX_VALUE`, a common "never expires") means "does not expire".
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -15,9 +23,26 @@ from typing import Any
 from joserfc import jws
 from joserfc.errors import JoseError
 
+from app.cocoon.errors import InvalidTokenResponse
+
 # Bumped whenever summary() changes shape: a session holding an older summary gets a new one
 # (see app/auth/session_tokens.py), so a new release never reads a field an old one did not write.
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3
+
+# 9999-12-31T23:59:59Z in epoch seconds: the last moment time.gmtime and datetime can show.
+MAX_EPOCH = 253_402_300_799.0
+# A token that expired longer ago than this (seconds) when it arrived is refused (clock skew
+# up to a minute is tolerated, as the signature check does).
+EXPIRED_LEEWAY = 60.0
+MAX_TOKEN_LENGTH = 16_384  # characters; the platform's access tokens are about 2,800
+MAX_NAME_LENGTH = 320  # an email address is at most 254
+MAX_AUTHORITY_LENGTH = 256
+MAX_AUTHORITIES = 1_000
+# RFC 6750 section 2.1 b64token: what may follow "Bearer " in a header.
+B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+# RFC 6749 appendix A: a refresh token and a jti are VSCHARs, a scope token NQCHARs.
+VSCHARS = re.compile(r"[\x20-\x7e]+")
+NQCHARS = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 
 def unverified_claims(access_token: str) -> dict[str, Any]:
@@ -35,18 +60,105 @@ def unverified_claims(access_token: str) -> dict[str, Any]:
     return payload if isinstance(payload, dict) else {}
 
 
-def _as_list(value: Any) -> list[str]:
+def _number(name: str, value: Any) -> float:
+    """A finite JSON number (a digit string too, as some servers send); bool is not one."""
+    if isinstance(value, str) and value.isdigit() and len(value) <= 20:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidTokenResponse(f"{name} is not a number")
+    if not math.isfinite(value):
+        raise InvalidTokenResponse(f"{name} is not finite")
+    return float(value)
+
+
+def epoch_or_none(value: float | None) -> float | None:
+    """An expiry in epoch seconds, or None ("does not expire") when beyond the year 9999."""
+    if value is None or not math.isfinite(value) or value > MAX_EPOCH:
+        return None
+    return value
+
+
+def _text(name: str, value: Any, max_length: int, pattern: re.Pattern[str] = VSCHARS) -> str:
+    if not isinstance(value, str):
+        raise InvalidTokenResponse(f"{name} is not a string")
+    if not value or len(value) > max_length or not pattern.fullmatch(value):
+        raise InvalidTokenResponse(f"{name} is empty, too long or holds characters not allowed")
+    return value
+
+
+def _names(name: str, value: Any) -> list[str]:
     """Spring sends scope as a JSON list in the JWT and space-joined in responses."""
-    if isinstance(value, str):
-        return value.split()
-    if isinstance(value, list | tuple):
-        return [str(item) for item in value]
-    return []
+    items = value.split() if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or len(items) > MAX_AUTHORITIES:
+        raise InvalidTokenResponse(f"{name} is not a list of names")
+    return [_text(name, item, MAX_AUTHORITY_LENGTH, NQCHARS) for item in items]
+
+
+def _user_name(value: Any) -> str:
+    name = _text("user_name", value, MAX_NAME_LENGTH, re.compile(r"[^\x00-\x1f\x7f]+"))
+    if name.strip() != name:
+        raise InvalidTokenResponse("user_name has surrounding white space")
+    return name
+
+
+def check_token_response(response: Any) -> Any:
+    """authlib compliance hook for a token endpoint answer: a successful answer must be a JSON
+    object whose `expires_in`/`expires_at` authlib can read. Returns response unchanged.
+
+    Raises InvalidTokenResponse. Error answers (4xx, 5xx) pass through for authlib to raise.
+    """
+    if response.status_code >= 400:
+        return response
+    try:
+        body = response.json()
+    except ValueError:
+        raise InvalidTokenResponse("the token response is not JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidTokenResponse("the token response is not a JSON object")
+    for name in ("expires_in", "expires_at"):
+        if body.get(name) is not None and _number(name, body[name]) < 0:
+            raise InvalidTokenResponse(f"{name} is negative")
+    return response
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What the portal reads from an access token's claims, checked (see the module doc)."""
+
+    user_name: str | None
+    authorities: list[str]
+    scopes: list[str] | None  # None: the token names none (the response's scope applies)
+    client_id: str | None
+    exp: float | None
+
+    @classmethod
+    def check(cls, claims: Mapping[str, Any]) -> Claims:
+        """Raises InvalidTokenResponse naming the first unusable claim."""
+        user = claims.get("user_name", claims.get("sub"))
+        exp = _number("exp", claims["exp"]) if claims.get("exp") is not None else None
+        if exp is not None and exp <= 0:
+            raise InvalidTokenResponse("exp is not a positive time")
+        if claims.get("iat") is not None and _number("iat", claims["iat"]) < 0:
+            raise InvalidTokenResponse("iat is negative")
+        authorities = claims.get("authorities")
+        scope = claims.get("scope")
+        client_id = claims.get("client_id")
+        return cls(
+            user_name=_user_name(user) if user is not None else None,
+            authorities=_names("authorities", authorities) if authorities is not None else [],
+            scopes=_names("scope", scope) if scope is not None else None,
+            client_id=_text("client_id", client_id, MAX_NAME_LENGTH) if client_id else None,
+            exp=exp,
+        )
 
 
 @dataclass(frozen=True)
 class TokenSet:
-    """An access token with its refresh token and the times that govern its renewal."""
+    """An access token with its refresh token and the times that govern its renewal.
+
+    Times are epoch seconds; `expires_at` is None when the token does not say (or says it
+    never expires).
+    """
 
     access_token: str = field(repr=False)
     refresh_token: str | None = field(default=None, repr=False)
@@ -58,48 +170,70 @@ class TokenSet:
 
     @classmethod
     def from_response(
-        cls, response: Mapping[str, Any], now: float, previous_refresh_token: str | None = None
+        cls,
+        response: Mapping[str, Any],
+        now: float,
+        previous_refresh_token: str | None = None,
+        client_id: str | None = None,
     ) -> TokenSet:
-        """Build from a token endpoint response received at `now`.
+        """Build from a token endpoint response (RFC 6749 section 5.1) received at `now`.
 
         `expires_in` is honoured when a server sends it (stock Spring, other servers);
         otherwise the JWT's `exp` dates the token (the platform sends no `expires_in`).
-        A refresh response without a refresh token keeps `previous_refresh_token`.
+        A refresh response without a refresh token keeps `previous_refresh_token`. When
+        `client_id` is given, a token issued to another client is refused.
+        Raises InvalidTokenResponse naming the first unusable member.
         """
-        access_token = response.get("access_token")
-        if not isinstance(access_token, str) or not access_token:
-            raise ValueError("token response has no access_token")
-        claims = unverified_claims(access_token)
-        expires_at: float | None = None
-        expires_in = response.get("expires_in")
-        if isinstance(expires_in, int | float | str) and str(expires_in).isdigit():
-            expires_at = now + int(expires_in)
-        elif isinstance(claims.get("exp"), int | float):
-            expires_at = float(claims["exp"])
+        if not isinstance(response, Mapping):
+            raise InvalidTokenResponse("the token response is not a JSON object")
+        access_token = _text(
+            "access_token", response.get("access_token"), MAX_TOKEN_LENGTH, B64TOKEN
+        )
+        token_type = response.get("token_type")
+        # RFC 6750's bearer is the only type the portal can use; absent, it is assumed.
+        if token_type is not None and _text("token_type", token_type, 64).lower() != "bearer":
+            raise InvalidTokenResponse("token_type is not bearer")
+        refresh_token = response.get("refresh_token")
+        if refresh_token is not None and refresh_token != "":
+            refresh_token = _text("refresh_token", refresh_token, MAX_TOKEN_LENGTH)
+        claims = Claims.check(unverified_claims(access_token))
+        if client_id is not None and claims.client_id not in (None, client_id):
+            raise InvalidTokenResponse("client_id names another client")
+        expires_at = claims.exp
+        if response.get("expires_in") is not None:
+            expires_in = _number("expires_in", response["expires_in"])
+            if expires_in <= 0:
+                raise InvalidTokenResponse("expires_in is not a positive number of seconds")
+            expires_at = now + expires_in
+        if expires_at is not None and expires_at < now - EXPIRED_LEEWAY:
+            raise InvalidTokenResponse("the access token had expired when it arrived")
         scope = response.get("scope")
+        jti = response.get("jti")
         return cls(
             access_token=access_token,
-            refresh_token=response.get("refresh_token") or previous_refresh_token,
-            token_type=str(response.get("token_type") or "bearer"),
+            refresh_token=refresh_token or previous_refresh_token,
+            token_type="bearer",
             obtained_at=now,
-            expires_at=expires_at,
-            jti=response.get("jti") or claims.get("jti"),
-            scope=" ".join(_as_list(scope)) if scope else None,
+            expires_at=epoch_or_none(expires_at),
+            jti=_text("jti", jti, MAX_AUTHORITY_LENGTH) if jti is not None else None,
+            scope=" ".join(_names("scope", scope)) if scope is not None else None,
         )
 
     @cached_property
-    def claims(self) -> dict[str, Any]:
-        """The access token's claims, unverified ({} when it is not a JWT)."""
-        return unverified_claims(self.access_token)
+    def claims(self) -> Claims:
+        """The access token's claims, unverified and checked (empty when it is not a JWT).
+
+        Raises InvalidTokenResponse only for a set stored by a release that did not check.
+        """
+        return Claims.check(unverified_claims(self.access_token))
 
     @property
     def user_name(self) -> str | None:
-        name = self.claims.get("user_name") or self.claims.get("sub")
-        return str(name) if name else None
+        return self.claims.user_name
 
     @property
     def authorities(self) -> list[str]:
-        return _as_list(self.claims.get("authorities"))
+        return self.claims.authorities
 
     @property
     def roles(self) -> list[str]:
@@ -113,7 +247,9 @@ class TokenSet:
 
     @property
     def scopes(self) -> list[str]:
-        return _as_list(self.claims.get("scope")) or _as_list(self.scope)
+        if self.claims.scopes is not None:
+            return self.claims.scopes
+        return self.scope.split() if self.scope else []
 
     @property
     def lifetime(self) -> float | None:
@@ -123,31 +259,36 @@ class TokenSet:
         return max(0.0, self.expires_at - self.obtained_at)
 
     def is_expired(self, now: float) -> bool:
-        """True once the access token's expiry has passed (never, when it is unknown)."""
+        """True once the access token's expiry (epoch seconds) has passed; never, when unknown."""
         return self.expires_at is not None and now >= self.expires_at
 
     def summary(self) -> dict[str, Any]:
         """What pages show and the refresh decision needs, with no token in it: kept in the
         session beside the sealed tokens, so a signed-in page opens no seal (nor sorts the
-        authorities again)."""
+        authorities again). Times are epoch seconds."""
         return {
             "version": SUMMARY_VERSION,
             "user_name": self.user_name,
-            "client_id": self.claims.get("client_id"),
-            "roles": self.roles,
-            "permissions": self.permissions,
-            "scopes": self.scopes,
+            "client_id": self.claims.client_id,
+            "roles": sorted(self.roles),
+            "permissions": sorted(self.permissions),
+            "scopes": sorted(self.scopes),
             "expires_at": self.expires_at,
             "obtained_at": self.obtained_at,
             "refreshable": bool(self.refresh_token),
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain dict for storage (encrypted, see store.py)."""
+        """A plain dict for storage (sealed, see sealing.py)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TokenSet:
-        """The inverse of to_dict."""
+        """The inverse of to_dict; an expiry stored by an older release is bounded again."""
         names = cls.__dataclass_fields__
-        return cls(**{key: value for key, value in data.items() if key in names})
+        values = {key: value for key, value in data.items() if key in names}
+        expires_at = values.get("expires_at")
+        values["expires_at"] = epoch_or_none(
+            float(expires_at) if isinstance(expires_at, int | float) else None
+        )
+        return cls(**values)

@@ -11,7 +11,9 @@ from app import create_app
 from config import Settings
 from tests.support.agent import SignInAgent
 
-REDIRECT_URI = "http://127.0.0.1:5000/authcallback"
+# The test client's requests arrive for this origin, the redirect URI's (see `client`).
+PORTAL_HOST = "localhost:5000"
+REDIRECT_URI = f"http://{PORTAL_HOST}/authcallback"
 
 
 @pytest.fixture()
@@ -57,9 +59,15 @@ def app(environ, redis_client, clock):
     return create_app(Settings.from_env(environ), clock=clock, testing=True)
 
 
+def portal_client(app):
+    """A test client whose requests arrive on the redirect URI's origin, as a browser's do."""
+    app.config["SERVER_NAME"] = PORTAL_HOST  # Flask's test client sends requests there
+    return app.test_client()
+
+
 @pytest.fixture()
 def client(app):
-    return app.test_client()
+    return portal_client(app)
 
 
 class AuthActions:

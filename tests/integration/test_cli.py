@@ -214,7 +214,9 @@ def test_client_not_allowed_the_password_grant(browser_only_access_service):
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr == (
-        "Error: the access-service refused: invalid_client: Unauthorized grant type: password\n"
+        "Error: the access-service refused this portal's client: invalid_client: "
+        "Unauthorized grant type: password (check COCOON_CLIENT_ID, COCOON_CLIENT_SECRET and "
+        "the client's grant types)\n"
     )
 
 

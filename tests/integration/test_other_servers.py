@@ -10,6 +10,7 @@ import pytest
 
 from app import create_app
 from config import Settings
+from tests.integration.conftest import portal_client
 from tests.support.processes import http_server_in_thread
 
 
@@ -53,7 +54,7 @@ def opaque_server():
 
 def test_opaque_token_with_expires_in_is_a_sign_in(environ, redis_client, clock, opaque_server):
     environ.update(COCOON_BACKCHANNEL_URL=opaque_server, COCOON_TOKEN_KEY_URL="")
-    client = create_app(Settings.from_env(environ), clock=clock, testing=True).test_client()
+    client = portal_client(create_app(Settings.from_env(environ), clock=clock, testing=True))
     login = client.get("/login")
     state = parse_qs(urlsplit(login.headers["Location"]).query)["state"][0]
     response = client.get("/authcallback", query_string={"code": "Ab3dE6", "state": state})

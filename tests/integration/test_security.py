@@ -7,13 +7,20 @@ import pytest
 
 from app import create_app
 from config import Settings
+from tests.integration.conftest import portal_client
 from tests.support.emulator import token_requests
 
 HTTPS = "https://portal.example"
 
 
 def production_app(environ, clock, **overrides):
-    environ = {**environ, "PORTAL_ENV": "production", "TRUSTED_HOSTS": "", **overrides}
+    environ = {
+        **environ,
+        "PORTAL_ENV": "production",
+        "TRUSTED_HOSTS": "",
+        "COCOON_REDIRECT_URI": HTTPS + "/authcallback",
+        **overrides,
+    }
     return create_app(Settings.from_env(environ), clock=clock, testing=True)
 
 
@@ -127,7 +134,7 @@ def test_issuer_mismatch_is_refused_before_the_token_request(
     environ, redis_client, clock, access_service
 ):
     environ["COCOON_ISSUER"] = access_service.url
-    client = create_app(Settings.from_env(environ), clock=clock, testing=True).test_client()
+    client = portal_client(create_app(Settings.from_env(environ), clock=clock, testing=True))
     state = state_of(client.get("/login"))
     before = token_requests(access_service.url, "authorization_code")
     response = client.get(
@@ -140,7 +147,7 @@ def test_issuer_mismatch_is_refused_before_the_token_request(
 
 def test_login_is_rate_limited_with_a_clear_429(environ, redis_client, clock):
     environ["LOGIN_RATE_LIMIT"] = "3/minute"
-    client = create_app(Settings.from_env(environ), clock=clock, testing=True).test_client()
+    client = portal_client(create_app(Settings.from_env(environ), clock=clock, testing=True))
     statuses = [client.get("/login").status_code for _ in range(4)]
     assert statuses == [302, 302, 302, 429]
     response = client.get("/login")

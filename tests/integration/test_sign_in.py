@@ -112,13 +112,13 @@ def test_replayed_callback_makes_no_second_token_request(auth, client, access_se
 def test_denied_approval_shows_a_clear_page(environ, redis_client, clock):
     from app import create_app
     from config import Settings
-    from tests.integration.conftest import AuthActions
+    from tests.integration.conftest import AuthActions, portal_client
 
     environ.update(
         COCOON_CLIENT_ID="approvalClientApplication",
         COCOON_CLIENT_SECRET="approvalClientApplicationSecret",
     )
-    client = create_app(Settings.from_env(environ), clock=clock, testing=True).test_client()
+    client = portal_client(create_app(Settings.from_env(environ), clock=clock, testing=True))
     response = AuthActions(client).login(approve=False)
     assert response.status_code == 403
     html = response.get_data(as_text=True)
@@ -130,13 +130,13 @@ def test_denied_approval_shows_a_clear_page(environ, redis_client, clock):
 def test_approval_path_signs_in(environ, redis_client, clock):
     from app import create_app
     from config import Settings
-    from tests.integration.conftest import AuthActions
+    from tests.integration.conftest import AuthActions, portal_client
 
     environ.update(
         COCOON_CLIENT_ID="approvalClientApplication",
         COCOON_CLIENT_SECRET="approvalClientApplicationSecret",
     )
-    client = create_app(Settings.from_env(environ), clock=clock, testing=True).test_client()
+    client = portal_client(create_app(Settings.from_env(environ), clock=clock, testing=True))
     assert AuthActions(client).login(approve=True).headers["Location"] == "/profile"
     assert client.get("/profile").status_code == 200
 

@@ -113,8 +113,8 @@ def test_logout_deletes_the_session_and_revokes_the_refresh_token(
     old_sid = sid(client)
     before = revocations(access_service.url)
     response = client.post("/logout", data={"csrf_token": csrf_token(client)})
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(access_service.url + "/logout?")
     assert redis_client.exists(f"portal:session:{old_sid}") == 0
     assert revocations(access_service.url) == before + 1
     refused = requests.post(
@@ -134,5 +134,5 @@ def test_failed_revocation_still_signs_out(auth, client, app, redis_client):
     app.extensions["cocoon"].client.revocation_endpoint = "http://127.0.0.1:9/revoke"
     old_sid = sid(client)
     response = client.post("/logout", data={"csrf_token": csrf_token(client)})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert redis_client.exists(f"portal:session:{old_sid}") == 0

@@ -29,6 +29,11 @@ def make_jwt(
     return jwt.encode({"alg": "RS256"}, claims, key, default_type=None)
 
 
+def jwt_with_claims(claims: dict, key: RSAKey = KEY) -> str:
+    """An RS256 JWT carrying exactly `claims`, whatever they hold (for untrusted-input tests)."""
+    return jwt.encode({"alg": "RS256"}, claims, key, default_type=None)
+
+
 def token_response(
     exp: float, refresh_token: str | None = "r-1", authorities=None, scope=None, **extra
 ) -> dict:

@@ -25,8 +25,8 @@ from config import Settings
 from tests.support.nginx import nginx_binary, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
-# The shared folder sits beside the clone, here as in CI.
-COMPOSE_SCHEMA = ROOT.parent / "shared" / "schemas" / "compose-spec.json"
+# The Compose Specification's schema, shipped with the tests (source and licence: its README).
+COMPOSE_SCHEMA = ROOT / "tests" / "support" / "schemas" / "compose-spec.json"
 DEPLOY = ROOT / "deploy"
 NGINX_EXAMPLE = DEPLOY / "nginx" / "portal.example.conf"
 NGINX_DEV = DEPLOY / "nginx" / "dev.conf"
@@ -163,7 +163,7 @@ def test_every_copied_path_exists_and_is_in_the_build_context() -> None:
 
 
 def test_compose_file_matches_the_compose_specification() -> None:
-    assert COMPOSE_SCHEMA.exists(), f"missing {COMPOSE_SCHEMA} (shared/ beside the clone)"
+    assert COMPOSE_SCHEMA.exists(), f"missing {COMPOSE_SCHEMA}"
     schema = json.loads(COMPOSE_SCHEMA.read_text())
     # The schema names draft-07 in a spelling jsonschema does not recognise (no trailing #).
     validator = jsonschema.Draft7Validator(schema)

@@ -1,0 +1,66 @@
+"""What a call to the access-service can end in, sorted by whose problem it is.
+
+| error                      | whose problem        | what the user sees                          |
+|----------------------------|----------------------|---------------------------------------------|
+| TokenRefused               | the user's grant     | signed out, sent through sign-in again      |
+| ClientConfigurationError   | the operator's       | 502 "cannot reach its sign-in service with  |
+|                            |                      | its current settings" (logged as ERROR)     |
+| InvalidTokenResponse       | the access-service's | 502 "returned a token this portal cannot    |
+|                            |                      | use" (logged with what was wrong)           |
+| AccessServiceUnavailable   | nobody's, for now    | 503 "try again in a moment"                 |
+
+A local fault (a bug, a bad setting) is none of these: it surfaces as itself and is never
+reported as an outage.
+"""
+
+from __future__ import annotations
+
+
+class AccessServiceError(Exception):
+    """Base of the errors a call to the access-service can end in."""
+
+
+class TokenRefused(AccessServiceError):
+    """The access-service refused the user's grant (RFC 6749 section 5.2: `invalid_grant`,
+    `invalid_request`, an expired refresh token's `invalid_token`...): sign in again."""
+
+    def __init__(self, error: str, description: str | None = None, status: int | None = None):
+        super().__init__(f"{error}: {description}" if description else error)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+class ClientConfigurationError(AccessServiceError):
+    """The access-service refused this portal itself: its client credentials
+    (`invalid_client`, Spring's Basic-auth `unauthorized`), a grant type it is not registered
+    for (`unauthorized_client`), or an endpoint URL that is not the access-service's. Only the
+    operator can fix it; signing users out would not help."""
+
+    def __init__(self, error: str, description: str | None = None, status: int | None = None):
+        super().__init__(f"{error}: {description}" if description else error)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+class InvalidTokenResponse(AccessServiceError):
+    """A successful answer from the token endpoint that the portal cannot use: not a JSON
+    object, or a member that is missing, of the wrong type, or absurd (RFC 6749 section 5.1).
+    The message names the member, never its value (it may be a secret)."""
+
+
+class AccessServiceUnavailable(AccessServiceError):
+    """The access-service could not be reached, timed out, or answered with a server error."""
+
+
+# OAuth error codes that mean the client, not the user, was refused (RFC 6749 section 5.2;
+# `unauthorized` is Spring Security's answer to bad Basic client credentials).
+CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client", "unauthorized"})
+
+
+def refused(error: str, description: str | None, status: int | None) -> AccessServiceError:
+    """The exception for an OAuth error body: the client's fault or the user's grant's."""
+    if error in CLIENT_ERRORS:
+        return ClientConfigurationError(error, description, status)
+    return TokenRefused(error, description, status)
