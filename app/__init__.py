@@ -15,9 +15,9 @@ from flask_limiter import Limiter
 from redis import Redis
 
 from app import auth, cli, errors, health, logs, metrics_view, pages, security, templating
+from app.components import build_components
 from app.extensions import csrf, limiter
 from app.redis_client import make_redis
-from app.services import build_services
 from app.sessions import PortalSessionInterface
 from config import Settings, load_settings
 
@@ -56,7 +56,7 @@ def create_app(
         app, redis, settings.session_idle_timeout, settings.session_absolute_timeout, clock=clock
     )
     register_extensions(app)
-    app.extensions["cocoon"] = build_services(settings, redis, clock)
+    app.extensions["portal"] = build_components(settings, redis, clock)
     register_blueprints(app)
     return app
 
@@ -129,5 +129,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(metrics_view.bp)
     csrf.exempt(health.bp)
     csrf.exempt(metrics_view.bp)
-    app.cli.add_command(cli.cocoon)
+    app.cli.add_command(cli.commands)
     templating.init_app(app)

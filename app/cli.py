@@ -26,14 +26,14 @@ from app.cocoon.errors import (
 )
 from app.cocoon.tokens import TokenSet
 
-cocoon = click.Group("cocoon", help="Get Cocoon Data Platform tokens from the command line.")
+commands = click.Group("cocoon", help="Get Cocoon Data Platform tokens from the command line.")
 
 access_token_only = click.option(
     "--access-token-only", is_flag=True, help="Print only the access token, for a bearer header."
 )
 
 
-@cocoon.command("token")
+@commands.command("token")
 @click.option("--username", required=True, help="The account's email address.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
 @access_token_only
@@ -51,7 +51,7 @@ def token_command(username: str, password_stdin: bool, access_token_only: bool) 
     print_tokens(tokens, access_token_only)
 
 
-@cocoon.command("refresh")
+@commands.command("refresh")
 @click.option("--refresh-token-stdin", is_flag=True, help="Read the refresh token from stdin.")
 @access_token_only
 @with_appcontext
@@ -84,7 +84,7 @@ def token_call(call: Callable[[AccessServiceClient], TokenSet], secret: str) -> 
     The access-service may quote what it refused (Spring: "Invalid refresh token: <token>"):
     the secret sent, a password or a refresh token, is never repeated in that line.
     """
-    client: AccessServiceClient = current_app.extensions["cocoon"].client
+    client: AccessServiceClient = current_app.extensions["portal"].client
     quiet_stdout()
     try:
         return call(client)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from redis.exceptions import RedisError
 
-from app.services import services
+from app.components import components
 
 bp = Blueprint("health", __name__)
 
@@ -20,7 +20,7 @@ def healthz() -> tuple[dict, int]:
 def readyz() -> tuple[dict, int, dict]:
     """200 when Redis answers, else 503 (take the instance out of the load balancer)."""
     try:
-        services().redis.ping()
+        components().redis.ping()
     except RedisError:
         return {"status": "unavailable", "redis": "down"}, 503, {"Retry-After": "5"}
     return {"status": "ok", "redis": "up"}, 200, {}

@@ -162,6 +162,27 @@ def redirect_to_https() -> Response | None:
     return redirect(request.url.replace("http://", "https://", 1), code=308)
 
 
+class AddressAllowList:
+    """Addresses and networks (CIDR) from a setting such as FORWARDED_ALLOW_IPS, parsed once;
+    `*` allows any address."""
+
+    def __init__(self, items: Iterable[str]):
+        items = list(items)
+        self.any = "*" in items
+        self.networks = [ipaddress.ip_network(item, strict=False) for item in items if item != "*"]
+        # A portal sees few distinct proxy and scraper addresses: remember the answers.
+        self.allows = lru_cache(maxsize=1024)(self._allows)
+
+    def _allows(self, address: str | None) -> bool:
+        if self.any:
+            return True
+        try:
+            ip = ipaddress.ip_address(address or "")
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+
 class TrustedProxyFix:
     """Honour X-Forwarded-For, -Proto, -Host and -Port only from the proxies in
     FORWARDED_ALLOW_IPS, as werkzeug's ProxyFix reads them (the value `hops` from the right);
@@ -178,24 +199,11 @@ class TrustedProxyFix:
 
     def __init__(self, wsgi_app: Any, trusted: Iterable[str], hops: int = 1):
         self.wsgi_app = wsgi_app
-        self.trust_all = "*" in trusted
-        self.networks = [
-            ipaddress.ip_network(item, strict=False) for item in trusted if item != "*"
-        ]
+        self.trusted = AddressAllowList(trusted)
         self.proxied = ProxyFix(wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
-    @lru_cache(maxsize=1024)  # noqa: B019 (one instance per app; a proxy has few addresses)
-    def _trusted(self, address: str | None) -> bool:
-        if self.trust_all:
-            return True
-        try:
-            ip = ipaddress.ip_address(address or "")
-        except ValueError:
-            return False
-        return any(ip in network for network in self.networks)
-
     def __call__(self, environ: dict, start_response: Any) -> Any:
-        if self._trusted(environ.get("REMOTE_ADDR")):
+        if self.trusted.allows(environ.get("REMOTE_ADDR")):
             return self.proxied(environ, start_response)
         for key in self.FORWARDED:
             environ.pop(key, None)

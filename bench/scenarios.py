@@ -14,7 +14,7 @@ import requests
 
 from bench.load import WrkResult, group_cpu_seconds, run_wrk, worker_cpu_seconds, wrk_command
 from bench.servers import COOKIE
-from tests.e2e.conftest import sign_in
+from tests.support.auth import sign_in
 
 USER = "alex.originator@xy-company.com"
 PASSWORD = "password1"

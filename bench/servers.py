@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from tests.e2e.conftest import portal_environ
+from tests.support.environment import portal_environment
 from tests.support.processes import AccessService, Portal, Process, RedisServer
 
 COOKIE = "portal_session"  # the session cookie's name in development
@@ -54,7 +54,7 @@ class Stack(contextlib.ExitStack):
         self, redis: RedisServer, access_service: AccessService, app: str = "wsgi:app", **env: str
     ) -> GunicornApp:
         """The portal (or another app, e.g. the baseline) with a complete development env."""
-        environ = portal_environ(redis.url, access_service.url, **env)
+        environ = portal_environment(redis.url, access_service.url, **env)
         # Worker recycling off while measuring, for portal and ceilings alike: at these rates a
         # worker reached max_requests every other round, and its restart swamped the round.
         return self._started(

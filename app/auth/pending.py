@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from authlib.common.security import generate_token
 from flask import session
 
-from app.services import services
+from app.components import components
 
 PENDING = "sign_ins"
 STATE = re.compile(r"[A-Za-z0-9_-]{32,128}")  # what `start` issues; anything else is not ours
@@ -38,7 +38,7 @@ class PendingSignIn:
 
 def start(redirect_uri: str, next_path: str) -> tuple[str, PendingSignIn]:
     """Record a new sign-in in the session; returns its state and what was recorded."""
-    now = services().clock()
+    now = components().clock()
     state = generate_token(43)
     pending = PendingSignIn(redirect_uri, generate_token(48), next_path, now)
     entries = {
@@ -62,6 +62,6 @@ def take(state: str) -> PendingSignIn | None:
         return None
     session[PENDING] = entries
     pending = PendingSignIn(**found)
-    if services().clock() - pending.started_at >= MAX_AGE:
+    if components().clock() - pending.started_at >= MAX_AGE:
         return None
     return pending

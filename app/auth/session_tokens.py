@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import current_app, g, redirect, session, url_for
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from app.cocoon.errors import (
@@ -25,10 +26,10 @@ from app.cocoon.errors import (
 from app.cocoon.refresh import SessionGone, refresh_due
 from app.cocoon.sealing import SealError
 from app.cocoon.tokens import SUMMARY_VERSION, TokenSet
+from app.components import components
 from app.logs import log_user
 from app.metrics import REFRESHES
 from app.security import CSRF_FIELD, request_target, url_with_next
-from app.services import services
 from app.sessions import STARTED_AT
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class SessionTokenStore:
 
     def __init__(self) -> None:
         self.interface = current_app.session_interface
-        self.sealer = services().sealer
+        self.sealer = components().sealer
 
     @property
     def key(self) -> str:
@@ -56,10 +57,14 @@ class SessionTokenStore:
         return session.sid
 
     def load(self) -> TokenSet | None:
-        """The stored tokens (None: the session is gone or holds none)."""
+        """The stored tokens (None: the session is gone or holds none). This request's copy
+        takes them too, so that a later write-back of the session cannot restore older ones."""
         stored = self.interface.load_stored(session.sid) or {}
         sealed = stored.get(TOKENS)
-        return self.sealer.open(sealed) if sealed else None
+        if not sealed:
+            return None
+        session.adopt({TOKENS: sealed, ACCOUNT: stored.get(ACCOUNT)})
+        return self.sealer.open(sealed)
 
     def save(self, tokens: TokenSet) -> None:
         """Store tokens and their summary in Redis now, and in this request's session."""
@@ -78,11 +83,14 @@ class SessionTokenStore:
 
 def sign_in(tokens: TokenSet) -> None:
     """Store tokens in the session and give it a new id (stops session fixation)."""
-    svc = services()
-    session[TOKENS] = svc.sealer.seal(tokens)
+    parts = components()
+    session[TOKENS] = parts.sealer.seal(tokens)
     session[ACCOUNT] = tokens.summary()
-    session[STARTED_AT] = svc.clock()
-    session.pop(CSRF_FIELD, None)  # a new CSRF secret for the new session
+    session[STARTED_AT] = parts.clock()
+    # A new CSRF secret for the new session, drawn now: pages that only read the session then
+    # never write it back (a write-back could restore tokens another request has refreshed).
+    session.pop(CSRF_FIELD, None)
+    generate_csrf()
     # Rotate while the session holds something: flask-session ignores an empty one.
     current_app.session_interface.regenerate(session)
 
@@ -122,7 +130,7 @@ def stored_tokens() -> TokenSet | None:
     if not sealed:
         return None
     try:
-        return services().sealer.open(sealed)
+        return components().sealer.open(sealed)
     except (SealError, InvalidTokenResponse) as exc:
         log.warning("dropping a session whose tokens cannot be used: %s", exc)
         session.clear()
@@ -141,15 +149,15 @@ def fresh_tokens() -> TokenSet | None:
     tokens = stored_tokens()
     if tokens is None:
         return None
-    svc = services()
+    parts = components()
     try:
-        fresh = svc.refresher.ensure_fresh(SessionTokenStore(), tokens)
+        fresh = parts.refresher.ensure_fresh(SessionTokenStore(), tokens)
     except (TokenRefused, SessionGone):
         REFRESHES.labels(outcome="refused").inc()
         raise
     except AccessServiceError as exc:
         REFRESHES.labels(outcome="unavailable").inc()
-        if tokens.is_expired(svc.clock()):
+        if tokens.is_expired(parts.clock()):
             raise
         # An outage is logged as a warning; a refusal of this portal's client or an unusable
         # answer needs the operator, whoever meets it.
@@ -194,13 +202,13 @@ def login_required(view: F) -> F:
         account = _account()
         if account is None:
             return to_sign_in()
-        svc = services()
+        parts = components()
         due = refresh_due(
             account.get("expires_at"),
             account.get("obtained_at") or 0.0,
             bool(account.get("refreshable")),
-            svc.clock(),
-            svc.settings.refresh_leeway,
+            parts.clock(),
+            parts.settings.refresh_leeway,
         )
         if due:
             try:

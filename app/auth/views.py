@@ -18,10 +18,10 @@ from werkzeug.wrappers import Response
 
 from app.auth import pending
 from app.auth.session_tokens import sign_in, sign_out
+from app.components import components
 from app.extensions import limiter
 from app.metrics import SIGN_IN_FAILURES, SIGN_INS
 from app.security import safe_next, url_with_next
-from app.services import services
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ SIGN_OUT_COOKIE_MAX_AGE = 600
 
 
 def _login_limit() -> str:
-    return services().settings.login_rate_limit
+    return components().settings.login_rate_limit
 
 
 def _login_cost() -> int:
@@ -55,12 +55,12 @@ def _origin(url: str) -> str:
 
 def _portal_origin() -> str:
     """The portal's public origin: the registered redirect URI's, else this request's."""
-    redirect_uri = services().settings.redirect_uri
+    redirect_uri = components().settings.redirect_uri
     return _origin(redirect_uri) if redirect_uri else _origin(request.host_url)
 
 
 def _redirect_uri() -> str:
-    return services().settings.redirect_uri or url_for("auth.callback", _external=True)
+    return components().settings.redirect_uri or url_for("auth.callback", _external=True)
 
 
 @bp.get("/login")
@@ -84,7 +84,7 @@ def login() -> Response:
         )
     redirect_uri = _redirect_uri()
     state, started = pending.start(redirect_uri, next_path)
-    client = services().client
+    client = components().client
     return redirect(client.authorization_url(redirect_uri, state, started.code_verifier))
 
 
@@ -109,9 +109,9 @@ def callback() -> Response | tuple[str, int]:
             "This sign-in link is not valid for this browser or has "
             "already been used. Please sign in again.",
         )
-    svc = services()
+    parts = components()
     issuer = request.args.get("iss")
-    if svc.settings.issuer and issuer is not None and issuer != svc.settings.issuer:
+    if parts.settings.issuer and issuer is not None and issuer != parts.settings.issuer:
         # RFC 9207: an authorization response from another server (mix-up attack).
         return _refuse(400, "issuer", "The sign-in response came from an unexpected issuer.")
     if error := request.args.get("error"):
@@ -125,9 +125,9 @@ def callback() -> Response | tuple[str, int]:
     if not code or len(code) > 512:
         return _refuse(400, "code", "The sign-in response carried no authorization code.")
     # Errors from here on (refused, unusable, unverifiable, unreachable) are app/errors.py's.
-    tokens = svc.client.exchange_code(code, started.redirect_uri, started.code_verifier)
-    if svc.verifier is not None:
-        svc.verifier.verify(tokens.access_token)
+    tokens = parts.client.exchange_code(code, started.redirect_uri, started.code_verifier)
+    if parts.verifier is not None:
+        parts.verifier.verify(tokens.access_token)
     sign_in(tokens)
     SIGN_INS.inc()
     log.info("signed in", extra={"event": "signed_in"})
@@ -144,19 +144,19 @@ def _with_params(url: str, **params: str) -> str:
 def logout() -> Response:
     """Sign out: delete the session, revoke the refresh token, then end the access-service's
     own sign-in in this browser where COCOON_LOGOUT_URL names its sign-out endpoint."""
-    svc = services()
+    parts = components()
     tokens = sign_out()
     if tokens is not None and tokens.refresh_token:
         # After the local sign-out: a failed revocation must not keep anyone signed in.
-        svc.client.revoke(tokens.refresh_token)
-    if not svc.settings.logout_url:
+        parts.client.revoke(tokens.refresh_token)
+    if not parts.settings.logout_url:
         return redirect(url_for("auth.signed_out"), 303)
     # OpenID Connect RP-Initiated Logout 1.0, section 2: without this, the access-service
     # signs the next person at this computer straight back in as this user.
     state = secrets.token_urlsafe(32)
     target = _with_params(
-        svc.settings.logout_url,
-        client_id=svc.settings.client_id,
+        parts.settings.logout_url,
+        client_id=parts.settings.client_id,
         post_logout_redirect_uri=_portal_origin() + url_for("auth.signed_out"),
         state=state,
     )
@@ -165,7 +165,7 @@ def logout() -> Response:
         sign_out_cookie_name(),
         state,
         max_age=SIGN_OUT_COOKIE_MAX_AGE,
-        secure=svc.settings.production,
+        secure=parts.settings.production,
         httponly=True,
         samesite="Lax",  # sent when the access-service sends the browser back (a top-level GET)
         path="/",
@@ -175,14 +175,14 @@ def logout() -> Response:
 
 def sign_out_cookie_name() -> str:
     """`__Host-` in production (Secure, Path=/, no Domain: no other site can plant it)."""
-    return "__Host-signed-out" if services().settings.production else "portal_signed_out"
+    return "__Host-signed-out" if components().settings.production else "portal_signed_out"
 
 
 @bp.get("/signed-out")
 def signed_out() -> Response:
     """The signed-out page; it confirms the access-service's sign-out too when the browser
     comes back from it with the sign-out's `state`."""
-    svc = services()
+    parts = components()
     expected = request.cookies.get(sign_out_cookie_name(), "")
     state = request.args.get("state", "")
     confirmed = bool(expected and state and hmac.compare_digest(expected, state))
@@ -190,12 +190,12 @@ def signed_out() -> Response:
         render_template(
             "auth/signed_out.html",
             confirmed=confirmed,
-            logout_configured=bool(svc.settings.logout_url),
-            access_service_url=svc.settings.access_service_url,
+            logout_configured=bool(parts.settings.logout_url),
+            access_service_url=parts.settings.access_service_url,
         )
     )
     if expected:
         response.delete_cookie(
-            sign_out_cookie_name(), path="/", secure=svc.settings.production, samesite="Lax"
+            sign_out_cookie_name(), path="/", secure=parts.settings.production, samesite="Lax"
         )
     return response

@@ -29,6 +29,7 @@ from app.cocoon.errors import (
     refused,
 )
 from app.cocoon.tokens import TokenSet, check_token_response
+from config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +100,29 @@ class AccessServiceClient:
     client_id: str
     client_secret: str
     token_endpoint: str
+    connect_timeout: float
+    read_timeout: float
     authorization_endpoint: str = ""
     revocation_endpoint: str | None = None
-    connect_timeout: float = 3.05
-    read_timeout: float = 10.0
     clock: Callable[[], float] = time.time
     scope: str | None = None
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, clock: Callable[[], float] = time.time
+    ) -> AccessServiceClient:
+        """The client the portal's settings describe (credentials, URLs, timeouts)."""
+        return cls(
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            token_endpoint=settings.token_endpoint,
+            connect_timeout=settings.http_connect_timeout,
+            read_timeout=settings.http_read_timeout,
+            authorization_endpoint=settings.authorize_url,
+            revocation_endpoint=settings.revocation_url,
+            clock=clock,
+            scope=settings.scope,
+        )
 
     def __repr__(self) -> str:  # never show the secret
         return f"AccessServiceClient(client_id={self.client_id!r}, {self.token_endpoint!r})"

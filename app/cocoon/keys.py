@@ -47,9 +47,9 @@ class TokenVerifier:
     """Checks RS256 signatures against a cached key from `url`."""
 
     url: str
+    timeout: tuple[float, float]  # (connect, read) seconds, from the portal's settings
     jwks: bool = False
     http: requests.Session = field(default_factory=requests.Session)
-    timeout: tuple[float, float] = (3.05, 10.0)
     refetch_interval: float = 60.0
     clock: Callable[[], float] = time.monotonic
     _keys: KeySet | None = field(default=None, init=False, repr=False)
@@ -75,7 +75,12 @@ class TokenVerifier:
             return None if after_failure else self._keys
 
     def verify(self, access_token: str) -> dict:
-        """Return the verified claims, or raise TokenVerificationError."""
+        """The verified claims of access_token (RS256 signature, then `exp`, `nbf` and `iat`
+        with a minute's leeway).
+
+        Raises TokenVerificationError when it does not verify, AccessServiceUnavailable when
+        the key cannot be fetched.
+        """
         keys = self._current_keys(after_failure=False)
         error: Exception | None = None
         for attempt in (1, 2):

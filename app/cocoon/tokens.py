@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import math
 import re
+import zlib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
@@ -24,10 +25,6 @@ from joserfc import jws
 from joserfc.errors import JoseError
 
 from app.cocoon.errors import InvalidTokenResponse
-
-# Bumped whenever summary() changes shape: a session holding an older summary gets a new one
-# (see app/auth/session_tokens.py), so a new release never reads a field an old one did not write.
-SUMMARY_VERSION = 3
 
 # 9999-12-31T23:59:59Z in epoch seconds: the last moment time.gmtime and datetime can show.
 MAX_EPOCH = 253_402_300_799.0
@@ -153,6 +150,30 @@ class Claims:
 
 
 @dataclass(frozen=True)
+class AccountSummary:
+    """What pages show and the refresh decision needs, with no token in it: kept in the
+    session beside the sealed tokens, so a signed-in page opens no seal (nor sorts the
+    authorities again). Times are epoch seconds."""
+
+    user_name: str | None
+    client_id: str | None
+    roles: list[str]
+    permissions: list[str]
+    scopes: list[str]
+    expires_at: float | None
+    obtained_at: float
+    refreshable: bool
+
+
+# Changes by itself whenever AccountSummary's fields do: a session holding a summary written by
+# an older release gets a new one from its sealed tokens (app/auth/session_tokens.py), so a
+# new release never reads a field an old one did not write.
+SUMMARY_VERSION = zlib.crc32(
+    ",".join(f"{item.name}:{item.type}" for item in fields(AccountSummary)).encode()
+)
+
+
+@dataclass(frozen=True)
 class TokenSet:
     """An access token with its refresh token and the times that govern its renewal.
 
@@ -263,20 +284,19 @@ class TokenSet:
         return self.expires_at is not None and now >= self.expires_at
 
     def summary(self) -> dict[str, Any]:
-        """What pages show and the refresh decision needs, with no token in it: kept in the
-        session beside the sealed tokens, so a signed-in page opens no seal (nor sorts the
-        authorities again). Times are epoch seconds."""
-        return {
-            "version": SUMMARY_VERSION,
-            "user_name": self.user_name,
-            "client_id": self.claims.client_id,
-            "roles": sorted(self.roles),
-            "permissions": sorted(self.permissions),
-            "scopes": sorted(self.scopes),
-            "expires_at": self.expires_at,
-            "obtained_at": self.obtained_at,
-            "refreshable": bool(self.refresh_token),
-        }
+        """The AccountSummary of this set as a plain dict for the session, with its
+        `version` (SUMMARY_VERSION)."""
+        summary = AccountSummary(
+            user_name=self.user_name,
+            client_id=self.claims.client_id,
+            roles=sorted(self.roles),
+            permissions=sorted(self.permissions),
+            scopes=sorted(self.scopes),
+            expires_at=self.expires_at,
+            obtained_at=self.obtained_at,
+            refreshable=bool(self.refresh_token),
+        )
+        return {"version": SUMMARY_VERSION, **asdict(summary)}
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict for storage (sealed, see sealing.py)."""

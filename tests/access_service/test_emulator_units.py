@@ -17,16 +17,7 @@ from access_service.keys import Signer, load_or_create_key
 from access_service.pkce import s256, verifier_matches
 from access_service.store import MemoryStore
 from access_service.tokens import InvalidToken, TokenServices
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import Clock
 
 
 @pytest.fixture(scope="module")
@@ -95,13 +86,13 @@ def test_pkce_s256_matches_rfc_7636_appendix_b():
 
 
 def test_memory_store_expiry_take_and_counters():
-    clock = Clock()
+    clock = Clock(start=1_000_000.0)
     store = MemoryStore(clock)
     store.put("a", {"x": 1}, ttl=10)
     assert store.get("a") == {"x": 1}
     assert store.take("a") == {"x": 1} and store.take("a") is None
     store.put("b", {}, ttl=10)
-    clock.now += 10
+    clock.advance(10)
     assert store.get("b") is None and store.delete("b") is False
     assert store.incr("n") == 1 and store.incr("n") == 2 and store.counter("n") == 2
     store.reset_counters(["n"])
@@ -138,12 +129,14 @@ def services(signer: Signer, clock: Clock) -> TokenServices:
 def test_grants_order_client_id_check_before_grant_type(directory, signer):
     client = directory.client("exampleClientApplication")
     with pytest.raises(OAuthError) as raised:
-        token_response({"client_id": "other"}, client, directory, services(signer, Clock()))
+        token_response(
+            {"client_id": "other"}, client, directory, services(signer, Clock(start=1_000_000.0))
+        )
     assert (raised.value.status, raised.value.error) == (401, "invalid_client")
 
 
 def test_access_token_expiry_and_revocation(directory, signer):
-    clock = Clock()
+    clock = Clock(start=1_000_000.0)
     tokens = services(signer, clock)
     client = directory.client("exampleClientApplication")
     body = token_response(
@@ -162,17 +155,17 @@ def test_access_token_expiry_and_revocation(directory, signer):
     with pytest.raises(InvalidToken, match="not recognised"):
         tokens.check_access_token(body["access_token"])
     fresh = tokens.access_token(client, "u", [], ["s"])
-    clock.now += 43200
+    clock.advance(43200)
     with pytest.raises(InvalidToken, match="expired"):
         tokens.check_access_token(fresh["value"])
 
 
 def test_refresh_token_expiry_uses_the_clock(directory, signer):
-    clock = Clock()
+    clock = Clock(start=1_000_000.0)
     tokens = services(signer, clock)
     client = directory.client("exampleClientApplication")
     body = tokens.grant(client, "u", [], ["s"])
-    clock.now += 2_592_000
+    clock.advance(2_592_000)
     with pytest.raises(OAuthError) as raised:
         token_response(
             {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},

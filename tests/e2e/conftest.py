@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.support.agent import SignInAgent
+from tests.support.environment import portal_environment
 from tests.support.processes import AccessService, Portal, RedisServer
-
-
-def portal_environ(redis_url: str, access_service_url: str, **overrides: str) -> dict[str, str]:
-    """A complete portal environment pointing at our Redis and emulator."""
-    environ = {
-        "PORTAL_ENV": "development",
-        "SECRET_KEY": "e2e-secret-key-0123456789abcdef0123456789",
-        "TOKEN_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        "REDIS_URL": redis_url,
-        "COCOON_ACCESS_SERVICE_URL": access_service_url,
-        "COCOON_CLIENT_ID": "exampleClientApplication",
-        "COCOON_CLIENT_SECRET": "exampleClientApplicationSecret",
-        "COCOON_REVOCATION_URL": access_service_url + "/api/oauth/revoke",
-        "COCOON_TOKEN_KEY_URL": access_service_url + "/api/oauth/token_key",
-        "COCOON_LOGOUT_URL": access_service_url + "/logout",
-        "LOG_LEVEL": "INFO",
-    }
-    environ.update(overrides)
-    return environ
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +20,7 @@ def e2e_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def portal(redis_server, access_service, e2e_dir) -> Iterator[Portal]:
     """The portal under gunicorn (2 workers) against the session's Redis and emulator."""
-    server = Portal(e2e_dir / "portal", portal_environ(redis_server.url, access_service.url))
+    server = Portal(e2e_dir / "portal", portal_environment(redis_server.url, access_service.url))
     server.start()
     yield server
     server.stop()
@@ -62,7 +40,7 @@ def start_portal(e2e_dir) -> Iterator[Callable[..., Portal]]:
     ) -> Portal:
         server = Portal(
             e2e_dir / "portals",
-            portal_environ(redis_url, access_service_url, **overrides),
+            portal_environment(redis_url, access_service_url, **overrides),
             workers=workers,
             extra_args=extra_args,
         )
@@ -105,17 +83,3 @@ def start_redis(e2e_dir) -> Iterator[Callable[..., RedisServer]]:
     yield start
     for server in started:
         server.stop()
-
-
-def sign_in(portal_url: str, next_path: str | None = None, **agent_options) -> requests.Session:
-    """A browser-like requests.Session signed in to the portal through the real emulator."""
-    browser = requests.Session()
-    params = {"next": next_path} if next_path else None
-    response = browser.get(portal_url + "/login", params=params, allow_redirects=False, timeout=15)
-    assert response.status_code == 302, response.status_code
-    agent = SignInAgent(**agent_options)
-    callback = agent.authorize(response.headers["Location"])
-    response = browser.get(callback, allow_redirects=False, timeout=15)
-    assert response.status_code == 302, response.text[:500]
-    browser.landed_on = response.headers["Location"]  # where the portal sent us after sign-in
-    return browser

@@ -8,19 +8,20 @@ automatically, so every sign-in shows the approval page a person would see.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import portal_environ
+from tests.support.environment import portal_environment
 from tests.support.processes import Portal
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-# Playwright cannot download its own browser here (see PITFALLS.md); these flags keep Debian's
-# Chromium from phoning home or waiting on a GPU while headless.
+# Debian's Chromium, not Playwright's own download (which needs the internet); these flags keep
+# it from phoning home or waiting on a GPU while headless.
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -56,7 +57,7 @@ def browser() -> Iterator:
 @pytest.fixture(scope="module")
 def approval_portal(redis_server, access_service, tmp_path_factory) -> Iterator[Portal]:
     """The portal as a client the user must approve, so the approval page is part of the path."""
-    environ = portal_environ(
+    environ = portal_environment(
         redis_server.url,
         access_service.url,
         COCOON_CLIENT_ID="approvalClientApplication",
@@ -106,9 +107,17 @@ def test_sign_in_approve_profile_and_sign_out(page, approval_portal, access_serv
     assert page.locator("#token-expiry time").count() == 1
 
     page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url(approval_portal.url + "/")
-    assert page.locator("main").get_by_role("link", name="Sign in").is_visible()
+    # Through the access-service's own sign-out and back (OpenID Connect RP-Initiated Logout).
+    page.wait_for_url(re.compile(re.escape(approval_portal.url + "/signed-out?") + ".*state="))
+    assert "and of Cocoon Data" in page.locator("#sign-out-result").inner_text()
     assert page.get_by_role("button", name="Sign out").count() == 0
+
+    # A shared computer: the next person opens a signed-in page and is asked for a password,
+    # not signed straight back in as the previous user.
+    page.goto(approval_portal.url + "/profile")
+    page.wait_for_url(access_service.url + "/**")
+    assert page.get_by_label("Password").is_visible()
+    assert page.locator("#user-name").count() == 0
 
 
 def test_denying_access_shows_a_clear_page(page, approval_portal, access_service):

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import sign_in
+from tests.support.auth import sign_in
 from tests.support.make_run import MakeRun, distinct_free_ports
 from tests.support.processes import ROOT, VENV_BIN, free_port, wait_for_port
 

@@ -56,10 +56,14 @@ def test_through_the_bundled_nginx_the_portal_answers_and_signs_in_on_localhost(
     portal.start()
     nginx = Nginx(config, https_port).start()
     try:
-        base, certificate = f"https://localhost:{https_port}", str(tmp_path / "localhost.crt")
-        home = requests.get(base + "/", verify=certificate, timeout=10)
+        # The Host a browser sends to https://localhost (on 443; this nginx listens elsewhere).
+        base, host = f"https://localhost:{https_port}", {"Host": "localhost"}
+        certificate = str(tmp_path / "localhost.crt")
+        home = requests.get(base + "/", headers=host, verify=certificate, timeout=10)
         assert home.status_code == 200, home.text[:300]
-        login = requests.get(base + "/login", verify=certificate, allow_redirects=False, timeout=10)
+        login = requests.get(
+            base + "/login", headers=host, verify=certificate, allow_redirects=False, timeout=10
+        )
         assert login.status_code == 302
         query = parse_qs(urlsplit(login.headers["Location"]).query)
         assert query["redirect_uri"] == ["https://localhost/authcallback"]

@@ -1,10 +1,11 @@
 """Operations: JSON logs and Prometheus metrics from the portal under gunicorn."""
 
 import json
+import re
 
 import requests
 
-from tests.e2e.conftest import sign_in
+from tests.support.auth import sign_in
 
 
 def counter(text: str, name: str, labels: str = "") -> float:
@@ -21,7 +22,8 @@ def test_request_logs_are_json_lines_with_the_request_id(portal):
         portal.url + "/healthz", headers={"X-Request-ID": "req-abc-123"}, timeout=5
     )
     assert response.headers["X-Request-ID"] == "req-abc-123"
-    sign_in(portal.url)
+    browser = sign_in(portal.url)
+    assert browser.get(portal.url + "/profile", timeout=10).status_code == 200
     entries = [json.loads(line) for line in portal.logs().splitlines() if line.startswith("{")]
     requests_logged = [e for e in entries if e.get("logger") == "portal.access"]
     assert requests_logged, "no request lines"
@@ -41,8 +43,11 @@ def test_request_logs_are_json_lines_with_the_request_id(portal):
     )
     profile_lines = [e for e in requests_logged if e["path"] == "/profile"]
     callback_lines = [e for e in requests_logged if e["path"].startswith("/authcallback")]
+    assert callback_lines and profile_lines
     assert all(e["path"] == "/authcallback?[redacted]" for e in callback_lines)
-    assert all(e["user_ref"] is None or len(e["user_ref"]) == 16 for e in profile_lines)
+    # A signed-in page names its user by a keyed hash, never by the user name.
+    assert all(re.fullmatch(r"[0-9a-f]{16}", e["user_ref"] or "") for e in profile_lines)
+    assert "alex.originator" not in portal.logs()
     # Every line of the portal's output is JSON, gunicorn's own included.
     lines = [line for line in portal.logs().splitlines() if line.strip()]
     assert all(line.startswith("{") for line in lines), [
@@ -59,10 +64,7 @@ def test_metrics_count_sign_ins_across_workers(portal):
         sign_in(portal.url)
     after = requests.get(portal.url + "/metrics", timeout=5).text
     assert counter(after, "portal_sign_ins_total") == sign_ins + 3
-    assert (
-        'portal_http_request_duration_seconds_bucket{le="0.005",route="/login"}' in after
-        or "portal_http_request_duration_seconds_bucket" in after
-    )
+    assert 'portal_http_request_duration_seconds_bucket{le="+Inf",route="/login"}' in after
     assert (
         counter(after, "portal_http_requests_total", 'method="GET",route="/login",status="302"')
         >= 3

@@ -3,11 +3,12 @@
 import re
 import threading
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import redis
 import requests
 
-from tests.e2e.conftest import sign_in
+from tests.support.auth import sign_in
 from tests.support.emulator import token_requests
 
 
@@ -24,7 +25,7 @@ def test_sign_in_profile_and_sign_out(portal, redis_server):
     response = browser.post(
         portal.url + "/logout", data={"csrf_token": token}, allow_redirects=False, timeout=10
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert store.exists(f"portal:session:{cookie}") == 0
     again = browser.get(portal.url + "/profile", allow_redirects=False, timeout=10)
     assert again.status_code == 302
@@ -74,3 +75,22 @@ def test_health_and_readiness(portal):
     assert requests.get(portal.url + "/healthz", timeout=5).status_code == 200
     ready = requests.get(portal.url + "/readyz", timeout=5)
     assert ready.status_code == 200 and ready.json()["redis"] == "up"
+
+
+def test_no_url_the_portal_builds_is_refused_by_its_own_server(portal):
+    """A protected page with about 6 kB of query: the sign-in link built for it keeps the
+    path and drops the query rather than ending on gunicorn's bare 414."""
+    browser = requests.Session()
+    query = "q=" + "%E2%82%AC" * 700 + "&page=2"  # 6.3 kB as sent, 3 times more re-encoded
+    page = browser.get(portal.url + "/profile?" + query, allow_redirects=False, timeout=10)
+    assert page.status_code == 302
+    login = page.headers["Location"]
+    assert login == "/login?next=%2Fprofile"
+    assert browser.get(portal.url + login, allow_redirects=False, timeout=10).status_code == 302
+    # A query that fits is kept whole, encoded characters and all.
+    fits = "q=" + "%E2%82%AC" * 200 + "&page=2"
+    page = browser.get(portal.url + "/profile?" + fits, allow_redirects=False, timeout=10)
+    login = page.headers["Location"]
+    assert parse_qs(urlsplit(login).query)["next"] == ["/profile?" + fits]
+    answer = browser.get(portal.url + login, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302 and "/api/oauth/authorize" in answer.headers["Location"]

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import sign_in
 from tests.support.agent import SignInAgent
+from tests.support.auth import sign_in
 from tests.support.processes import RedisServer
 from tests.support.sentinel import crash
 

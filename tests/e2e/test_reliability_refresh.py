@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import sign_in
+from tests.support.auth import sign_in
 from tests.support.emulator import token_requests
 from tests.support.processes import ROOT, http_server_in_thread
 

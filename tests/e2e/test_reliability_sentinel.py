@@ -9,7 +9,7 @@ import pytest
 import redis
 import requests
 
-from tests.e2e.conftest import sign_in
+from tests.support.auth import sign_in
 from tests.support.processes import RedisServer
 from tests.support.sentinel import RedisSentinel, crash, wait_for_key
 

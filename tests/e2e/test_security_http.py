@@ -10,8 +10,8 @@ import redis
 import requests
 
 from app.cocoon.sealing import TokenSealer
-from tests.e2e.conftest import sign_in
 from tests.support.agent import SignInAgent
+from tests.support.auth import sign_in
 
 
 def sealed_tokens(store: redis.Redis, cookie: str, key_b64: str):

@@ -19,6 +19,7 @@ PASSWORD = "password1"
 CLIENT = ("exampleClientApplication", "exampleClientApplicationSecret")
 SYSTEM_CLIENT = ("systemServiceClient", "systemServiceClientSecret")
 BROWSER_ONLY_CLIENT = ("browserOnlyClient", "browserOnlyClientSecret")
+EURO_CLIENT = ("euroSecretClient", "price€Secret")
 
 
 def run_cli(
@@ -172,13 +173,21 @@ def test_refresh(access_service, source):
     assert check_token(access_service.url, tokens["access_token"]).json()["active"] is True
 
 
-def test_refused_refresh_token(access_service):
+@pytest.mark.parametrize(
+    "refresh_token", ["nope", "75605643-a194-4bfc-a379-0d0154ab9783", "x" * 300, "é€:/?&="]
+)
+def test_refused_refresh_token_is_never_echoed(access_service, refresh_token):
     result = run_cli(
-        access_service.url, "refresh", "--access-token-only", env={"COCOON_REFRESH_TOKEN": "nope"}
+        access_service.url,
+        "refresh",
+        "--access-token-only",
+        env={"COCOON_REFRESH_TOKEN": refresh_token},
     )
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.startswith("Error: the access-service refused: invalid_grant: ")
+    assert refresh_token not in result.stderr  # Spring's description repeats it: redacted
+    assert "[redacted]" in result.stderr
 
 
 def test_refresh_needs_a_token(access_service):
@@ -218,6 +227,61 @@ def test_client_not_allowed_the_password_grant(browser_only_access_service):
         "Unauthorized grant type: password (check COCOON_CLIENT_ID, COCOON_CLIENT_SECRET and "
         "the client's grant types)\n"
     )
+
+
+@pytest.fixture(scope="module")
+def euro_secret_access_service(tmp_path_factory) -> Iterator[AccessService]:
+    """An emulator whose extra client has a secret outside latin-1."""
+    workdir = tmp_path_factory.mktemp("access-service-euro")
+    data = json.loads((ROOT / "access_service" / "demo_data.json").read_text())
+    data["clients"].append(
+        {
+            **data["clients"][0],
+            "client_id": EURO_CLIENT[0],
+            "client_secret_hash": generate_password_hash(EURO_CLIENT[1]),
+        }
+    )
+    (workdir / "data.json").write_text(json.dumps(data))
+    service = AccessService(workdir, args=["--data", str(workdir / "data.json")]).start()
+    yield service
+    service.stop()
+
+
+def test_a_non_ascii_client_secret_works_from_the_command_line(euro_secret_access_service):
+    result = run_cli(
+        euro_secret_access_service.url,
+        "token",
+        "--username",
+        USER,
+        "--access-token-only",
+        client=EURO_CLIENT,
+        env={"COCOON_PASSWORD": PASSWORD},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(".") == 2  # a JWT
+
+
+@pytest.mark.parametrize("make_it", ["missing", "uncreatable"])
+def test_a_metrics_directory_problem_is_one_line(access_service, tmp_path, make_it):
+    path = tmp_path / "not-yet" / "metrics"
+    if make_it == "uncreatable":
+        (tmp_path / "a-file").write_text("")
+        path = tmp_path / "a-file" / "metrics"
+    result = run_cli(
+        access_service.url,
+        "token",
+        "--username",
+        USER,
+        "--access-token-only",
+        env={"COCOON_PASSWORD": PASSWORD, "PROMETHEUS_MULTIPROC_DIR": str(path)},
+    )
+    if make_it == "missing":  # created, as gunicorn's start does
+        assert result.returncode == 0, result.stderr
+        assert path.is_dir()
+    else:
+        assert result.returncode != 0
+        assert result.stderr.count("\n") == 1
+        assert "PROMETHEUS_MULTIPROC_DIR" in result.stderr
 
 
 def test_unreachable_access_service():

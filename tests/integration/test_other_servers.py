@@ -10,7 +10,7 @@ import pytest
 
 from app import create_app
 from config import Settings
-from tests.integration.conftest import portal_client
+from tests.support.auth import portal_client
 from tests.support.processes import http_server_in_thread
 
 

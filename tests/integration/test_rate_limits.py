@@ -9,11 +9,13 @@ from urllib.parse import urlsplit
 from app import create_app
 from config import Settings
 from tests.support.agent import SignInAgent
+from tests.support.auth import portal_client
 
 
 def portal(environ, clock, limit: str):
+    """The portal's app with limit; its client's requests arrive on the redirect URI's origin."""
     environ["LOGIN_RATE_LIMIT"] = limit
-    return create_app(Settings.from_env(environ), clock=clock, testing=True).test_client()
+    return portal_client(create_app(Settings.from_env(environ), clock=clock, testing=True))
 
 
 def full_sign_in(client) -> int:
@@ -29,6 +31,18 @@ def test_a_sign_in_is_counted_once_not_at_login_and_callback(environ, redis_clie
     # Two whole sign-ins fit a limit of two (counting the callbacks too, the second would not).
     assert [full_sign_in(client), full_sign_in(client)] == [302, 302]
     assert client.get("/login").status_code == 429
+
+
+def test_the_hop_to_the_redirect_uris_origin_is_not_counted(environ, redis_client, clock):
+    environ["LOGIN_RATE_LIMIT"] = "1/minute"
+    settings = Settings.from_env(environ)
+    on_origin = portal_client(create_app(settings, clock=clock, testing=True))
+    elsewhere = create_app(settings, clock=clock, testing=True).test_client()  # another host
+    hops = [elsewhere.get("/login") for _ in range(3)]
+    assert [hop.status_code for hop in hops] == [302, 302, 302], hops[0].get_data(as_text=True)
+    origin = environ["COCOON_REDIRECT_URI"].removesuffix("/authcallback")
+    assert [hop.location.split("?")[0] for hop in hops] == [origin + "/login"] * 3
+    assert [on_origin.get("/login").status_code for _ in range(2)] == [302, 429]
 
 
 def test_the_429_page_names_the_limit_and_the_true_wait(environ, redis_client, clock):

@@ -7,7 +7,7 @@ import pytest
 
 from app import create_app
 from config import Settings
-from tests.integration.conftest import portal_client
+from tests.support.auth import portal_client
 from tests.support.emulator import token_requests
 
 HTTPS = "https://portal.example"

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import msgspec
 
 from app.cocoon.tokens import SUMMARY_VERSION
-from tests.integration.conftest import REDIRECT_URI
+from tests.support.auth import REDIRECT_URI
 from tests.support.emulator import token_requests
 
 COOKIE = "portal_session"
@@ -57,7 +57,7 @@ def test_tokens_are_sealed_in_redis_and_the_session_stays_small(auth, app, redis
     [key] = session_keys(redis_client)
     stored = redis_client.get(key)
     data = msgspec.msgpack.decode(stored)
-    tokens = app.extensions["cocoon"].sealer.open(data["tokens"])
+    tokens = app.extensions["portal"].sealer.open(data["tokens"])
     assert b"eyJ" not in stored  # no JWT segment in the clear
     assert tokens.refresh_token.encode() not in stored
     # The account summary pages render from: names, no token.
@@ -112,7 +112,7 @@ def test_replayed_callback_makes_no_second_token_request(auth, client, access_se
 def test_denied_approval_shows_a_clear_page(environ, redis_client, clock):
     from app import create_app
     from config import Settings
-    from tests.integration.conftest import AuthActions, portal_client
+    from tests.support.auth import AuthActions, portal_client
 
     environ.update(
         COCOON_CLIENT_ID="approvalClientApplication",
@@ -130,7 +130,7 @@ def test_denied_approval_shows_a_clear_page(environ, redis_client, clock):
 def test_approval_path_signs_in(environ, redis_client, clock):
     from app import create_app
     from config import Settings
-    from tests.integration.conftest import AuthActions, portal_client
+    from tests.support.auth import AuthActions, portal_client
 
     environ.update(
         COCOON_CLIENT_ID="approvalClientApplication",

@@ -1,11 +1,10 @@
 """Refresh, refusal, outage and sign-out, with a clock the test moves and the real emulator."""
 
-import re
-
 import pytest
 import requests
 
 from tests.support.emulator import revocations, token_requests
+from tests.support.pages import csrf_token, session_id
 
 TWELVE_HOURS = 43_200
 
@@ -16,25 +15,16 @@ def long_sessions(environ):
     environ["SESSION_ABSOLUTE_TIMEOUT"] = str(4 * TWELVE_HOURS)
 
 
-def csrf_token(client) -> str:
-    html = client.get("/").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 def stored_tokens(app, client):
     from app.auth.session_tokens import stored_tokens
 
-    with app.test_request_context(headers={"Cookie": f"portal_session={sid(client)}"}):
+    with app.test_request_context(headers={"Cookie": f"portal_session={session_id(client)}"}):
         app.session_interface  # noqa: B018
         from flask import session
 
         app.preprocess_request()
         assert session
         return stored_tokens()
-
-
-def sid(client) -> str:
-    return client.get_cookie("portal_session").value
 
 
 def test_token_about_to_expire_is_refreshed_once(auth, client, app, clock, access_service):
@@ -64,14 +54,14 @@ def test_refused_refresh_signs_out_and_sends_to_sign_in(auth, client, app, clock
     tokens = stored_tokens(app, client)
     # Revoke the refresh token behind the portal's back, as an administrator would.
     response = requests.post(
-        app.extensions["cocoon"].settings.revocation_url,
+        app.extensions["portal"].settings.revocation_url,
         data={"token": tokens.refresh_token, "token_type_hint": "refresh_token"},
         auth=("exampleClientApplication", "exampleClientApplicationSecret"),
         timeout=5,
     )
     assert response.status_code == 200
     clock.advance(TWELVE_HOURS)
-    old_sid = sid(client)
+    old_sid = session_id(client)
     response = client.get("/profile")
     assert response.status_code == 302
     assert response.headers["Location"] == "/login?next=%2Fprofile"
@@ -82,18 +72,18 @@ def test_refresh_without_the_server_keeps_the_session_and_answers_503(
     auth, client, app, clock, redis_client
 ):
     auth.login()
-    app.extensions["cocoon"].client.token_endpoint = "http://127.0.0.1:9/api/oauth/token"
+    app.extensions["portal"].client.token_endpoint = "http://127.0.0.1:9/api/oauth/token"
     clock.advance(TWELVE_HOURS)
     response = client.get("/profile")
     assert response.status_code == 503
     assert response.headers["Retry-After"]
     assert "cannot be reached" in response.get_data(as_text=True)
-    assert redis_client.exists(f"portal:session:{sid(client)}") == 1
+    assert redis_client.exists(f"portal:session:{session_id(client)}") == 1
 
 
 def test_refresh_failure_inside_the_leeway_serves_the_still_valid_token(auth, client, app, clock):
     auth.login()
-    app.extensions["cocoon"].client.token_endpoint = "http://127.0.0.1:9/api/oauth/token"
+    app.extensions["portal"].client.token_endpoint = "http://127.0.0.1:9/api/oauth/token"
     clock.advance(TWELVE_HOURS - 30)  # within the 60 s leeway, not yet expired
     assert client.get("/profile").status_code == 200
 
@@ -110,7 +100,7 @@ def test_logout_deletes_the_session_and_revokes_the_refresh_token(
 ):
     auth.login()
     tokens = stored_tokens(app, client)
-    old_sid = sid(client)
+    old_sid = session_id(client)
     before = revocations(access_service.url)
     response = client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 303
@@ -131,8 +121,8 @@ def test_logout_deletes_the_session_and_revokes_the_refresh_token(
 
 def test_failed_revocation_still_signs_out(auth, client, app, redis_client):
     auth.login()
-    app.extensions["cocoon"].client.revocation_endpoint = "http://127.0.0.1:9/revoke"
-    old_sid = sid(client)
+    app.extensions["portal"].client.revocation_endpoint = "http://127.0.0.1:9/revoke"
+    old_sid = session_id(client)
     response = client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 303
     assert redis_client.exists(f"portal:session:{old_sid}") == 0

@@ -9,10 +9,13 @@ from joserfc.jwk import RSAKey
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
-from app.cocoon.client import AccessServiceUnavailable
+from app.cocoon.errors import AccessServiceUnavailable
 from app.cocoon.keys import TokenVerificationError, TokenVerifier
 from app.security import TrustedProxyFix
+from tests.support.clock import Clock
 from tests.support.tokens import make_jwt
+
+TIMEOUT = (3.05, 10.0)
 
 
 @Request.application
@@ -56,18 +59,10 @@ class KeyServer(requests.Session):
         return response
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
 def test_valid_token_verifies_with_one_fetch():
     key = RSAKey.generate_key(2048)
     server = KeyServer(key)
-    verifier = TokenVerifier("http://as/api/oauth/token_key", http=server)
+    verifier = TokenVerifier("http://as/api/oauth/token_key", TIMEOUT, http=server)
     for _ in range(3):
         assert verifier.verify(make_jwt(time.time() + 60, key=key))["user_name"]
     assert server.fetches == 1
@@ -75,11 +70,11 @@ def test_valid_token_verifies_with_one_fetch():
 
 def test_rotated_key_is_fetched_again_but_at_most_once_a_minute():
     old, new = RSAKey.generate_key(2048), RSAKey.generate_key(2048)
-    server, clock = KeyServer(old), FakeClock()
-    verifier = TokenVerifier("http://as/k", http=server, clock=clock)
+    server, clock = KeyServer(old), Clock(start=1000.0)
+    verifier = TokenVerifier("http://as/k", TIMEOUT, http=server, clock=clock)
     verifier.verify(make_jwt(time.time() + 60, key=old))
     server.key = new  # the access-service rotates its key
-    clock.now += 61
+    clock.advance(61)
     assert verifier.verify(make_jwt(time.time() + 60, key=new))
     assert server.fetches == 2
     forged = make_jwt(time.time() + 60, key=RSAKey.generate_key(2048))
@@ -91,12 +86,12 @@ def test_rotated_key_is_fetched_again_but_at_most_once_a_minute():
 
 def test_expired_token_fails_verification():
     key = RSAKey.generate_key(2048)
-    verifier = TokenVerifier("http://as/k", http=KeyServer(key))
+    verifier = TokenVerifier("http://as/k", TIMEOUT, http=KeyServer(key))
     with pytest.raises(TokenVerificationError):
         verifier.verify(make_jwt(time.time() - 3600, key=key))
 
 
 def test_unreachable_key_endpoint_is_unavailable_not_invalid():
-    verifier = TokenVerifier("http://127.0.0.1:9/k", timeout=(0.5, 0.5))
+    verifier = TokenVerifier("http://127.0.0.1:9/k", (0.5, 0.5))
     with pytest.raises(AccessServiceUnavailable):
         verifier.verify(make_jwt(time.time() + 60))

@@ -1,7 +1,7 @@
 """A token for a system account, kept fresh for a scheduled job (no Flask app needed).
 
 The platform's document recommends the password grant for administrator and system-run
-services. A job builds one ServiceAccount and asks it for a token, or for a requests session,
+services. A job builds one SystemAccount and asks it for a token, or for a requests session,
 whenever it calls the platform: the account signs in on first use, refreshes before the access
 token's `exp`, and signs in again when the refresh token is refused (expired or revoked). The
 token calls are AccessServiceClient's, the same ones the portal and the CLI make.
@@ -27,25 +27,8 @@ from config import Settings
 log = logging.getLogger(__name__)
 
 
-def client_from_settings(
-    settings: Settings, clock: Callable[[], float] = time.time
-) -> AccessServiceClient:
-    """The access-service client the portal's settings describe (credentials, URLs, timeouts)."""
-    return AccessServiceClient(
-        client_id=settings.client_id,
-        client_secret=settings.client_secret,
-        token_endpoint=settings.token_endpoint,
-        authorization_endpoint=settings.authorize_url,
-        revocation_endpoint=settings.revocation_url,
-        connect_timeout=settings.http_connect_timeout,
-        read_timeout=settings.http_read_timeout,
-        clock=clock,
-        scope=settings.scope,
-    )
-
-
 @dataclass
-class ServiceAccount:
+class SystemAccount:
     """A system account's tokens, obtained with the password grant and renewed as needed.
 
     Safe to share between threads: one lock serialises renewals, so concurrent callers never
@@ -67,9 +50,9 @@ class ServiceAccount:
         username: str,
         password: str,
         clock: Callable[[], float] = time.time,
-    ) -> ServiceAccount:
+    ) -> SystemAccount:
         """An account using the portal's configured client and refresh leeway."""
-        client = client_from_settings(settings, clock)
+        client = AccessServiceClient.from_settings(settings, clock)
         return cls(client, username, password, clock=clock, max_leeway=settings.refresh_leeway)
 
     def access_token(self) -> str:
@@ -128,7 +111,7 @@ class ServiceAccount:
 class BearerAuth(AuthBase):
     """requests auth that asks the account for a fresh access token on every request."""
 
-    def __init__(self, account: ServiceAccount) -> None:
+    def __init__(self, account: SystemAccount) -> None:
         self.account = account
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:

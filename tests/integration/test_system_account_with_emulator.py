@@ -1,4 +1,4 @@
-"""ServiceAccount against a real emulator whose access tokens live two seconds."""
+"""SystemAccount against a real emulator whose access tokens live two seconds."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 import requests
 
-from app.cocoon.client import TokenRefused
-from app.cocoon.service import ServiceAccount
+from app.cocoon.errors import TokenRefused
+from app.cocoon.system_account import SystemAccount
 from config import Settings
+from tests.support.clock import Clock
 from tests.support.emulator import token_requests
 from tests.support.processes import AccessService, http_server_in_thread
 
@@ -29,23 +30,13 @@ def short_lived_access_service(tmp_path_factory) -> Iterator[AccessService]:
     service.stop()
 
 
-class Clock:
-    """Real time plus an offset the test can move forward."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-
 @pytest.fixture()
 def clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture()
-def account(short_lived_access_service, clock) -> ServiceAccount:
+def account(short_lived_access_service, clock) -> SystemAccount:
     """The system account, built from the portal's settings as a job would."""
     settings = Settings.from_env(
         {
@@ -56,7 +47,7 @@ def account(short_lived_access_service, clock) -> ServiceAccount:
             "COCOON_CLIENT_SECRET": CLIENT[1],
         }
     )
-    return ServiceAccount.from_settings(settings, USER, "password1", clock=clock)
+    return SystemAccount.from_settings(settings, USER, "password1", clock=clock)
 
 
 def counts(base_url: str) -> tuple[int, int]:

@@ -13,12 +13,12 @@ from app.cocoon.client import AccessServiceClient
 from app.cocoon.keys import TokenVerifier
 from app.cocoon.refresh import RefreshCoordinator
 from app.cocoon.sealing import TokenSealer, derive_key
-from app.cocoon.service import client_from_settings
+from app.security import AddressAllowList
 from config import Settings
 
 
 @dataclass
-class CocoonServices:
+class Components:
     """What the views need to sign people in: settings, Redis, the access-service client."""
 
     settings: Settings
@@ -27,23 +27,24 @@ class CocoonServices:
     sealer: TokenSealer
     refresher: RefreshCoordinator
     verifier: TokenVerifier | None
+    metrics_scrapers: AddressAllowList
     clock: Callable[[], float] = time.time
 
 
-def build_services(
+def build_components(
     settings: Settings,
     redis: Redis,
     clock: Callable[[], float] = time.time,
-) -> CocoonServices:
+) -> Components:
     """Wire the platform package's pieces together for one app."""
-    client = client_from_settings(settings, clock)
+    client = AccessServiceClient.from_settings(settings, clock)
     key_url = settings.jwks_url or settings.token_key_url
     verifier = None
     if key_url:
         timeout = (settings.http_connect_timeout, settings.http_read_timeout)
-        verifier = TokenVerifier(key_url, jwks=bool(settings.jwks_url), timeout=timeout)
+        verifier = TokenVerifier(key_url, timeout, jwks=bool(settings.jwks_url))
     keys = settings.token_encryption_keys or (derive_key(settings.secret_key),)
-    return CocoonServices(
+    return Components(
         settings=settings,
         redis=redis,
         client=client,
@@ -52,10 +53,11 @@ def build_services(
             redis, client, max_leeway=settings.refresh_leeway, clock=clock
         ),
         verifier=verifier,
+        metrics_scrapers=AddressAllowList(settings.metrics_allowed_ips),
         clock=clock,
     )
 
 
-def services() -> CocoonServices:
+def components() -> Components:
     """The current app's services."""
-    return current_app.extensions["cocoon"]
+    return current_app.extensions["portal"]

@@ -1,4 +1,4 @@
-"""ServiceAccount's renewal decisions, with a scripted stand-in for the access-service client.
+"""SystemAccount's renewal decisions, with a scripted stand-in for the access-service client.
 
 The real token calls are covered against the emulator in tests/integration; these cover what
 the emulator cannot easily stage: outages and servers that issue no refresh token.
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.cocoon.client import AccessServiceUnavailable
-from app.cocoon.service import ServiceAccount
+from app.cocoon.errors import AccessServiceUnavailable
+from app.cocoon.system_account import SystemAccount
 from app.cocoon.tokens import TokenSet
+from tests.support.clock import Clock
 
 LIFETIME = 600.0
 
@@ -42,30 +43,22 @@ class ScriptedClient:
         return self._issue()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture()
 def clock() -> Clock:
-    return Clock()
+    return Clock(start=1_000_000.0)
 
 
-def account_for(client: ScriptedClient, clock: Clock) -> ServiceAccount:
-    return ServiceAccount(client, "job@xy-company.com", "s3cret", clock=clock, max_leeway=60)
+def account_for(client: ScriptedClient, clock: Clock) -> SystemAccount:
+    return SystemAccount(client, "job@xy-company.com", "s3cret", clock=clock, max_leeway=60)
 
 
 def test_refreshes_inside_the_leeway_not_before(clock):
     client = ScriptedClient(clock)
     account = account_for(client, clock)
     assert account.access_token() == "a1"
-    clock.now += LIFETIME - 61
+    clock.advance(LIFETIME - 61)
     assert account.access_token() == "a1"
-    clock.now += 2
+    clock.advance(2)
     assert account.access_token() == "a2"
     assert client.calls == ["password", "refresh"]
 
@@ -75,9 +68,9 @@ def test_outage_inside_the_leeway_keeps_the_current_token(clock):
     account = account_for(client, clock)
     account.access_token()
     client.refresh_error = AccessServiceUnavailable("down")
-    clock.now += LIFETIME - 30
+    clock.advance(LIFETIME - 30)
     assert account.access_token() == "a1"
-    clock.now += 31  # expired now: nothing usable is left
+    clock.advance(31)  # expired now: nothing usable is left
     with pytest.raises(AccessServiceUnavailable):
         account.access_token()
 
@@ -86,7 +79,7 @@ def test_without_a_refresh_token_signs_in_again_before_expiry(clock):
     client = ScriptedClient(clock, refresh_token=None)
     account = account_for(client, clock)
     account.access_token()
-    clock.now += LIFETIME - 30
+    clock.advance(LIFETIME - 30)
     assert account.access_token() == "a2"
     assert client.calls == ["password", "password"]
 
