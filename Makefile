@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow bench lint install clean
+.PHONY: run test test-slow bench lint typecheck install clean
 
 # (Re)install when the requirements change; creating .venv/ only when it is missing.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -19,18 +19,22 @@ install: $(STAMP)
 run: $(STAMP)
 	@$(PY) -m scripts.dev
 
-## The whole suite: lint, unit, integration, end-to-end and browser tests.
-test: $(STAMP)
-	$(PY) -m ruff check .
+## The whole suite: lint, type check, unit, integration, end-to-end and browser tests.
+test: lint typecheck
 	$(PY) -m pytest
 
 ## Benchmarks (not part of `make test`); writes bench/out/results.md, or RESULTS=FILE.
 bench: $(STAMP)
 	$(PY) -m bench $(if $(RESULTS),--output $(RESULTS))
 
+## What `make test` checks before the tests: format, lint rules.
 lint: $(STAMP)
-	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m ruff check .
+
+## mypy over app/, config/ and access_service/ (settings in pyproject.toml).
+typecheck: $(STAMP)
+	$(PY) -m mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache instance/ .run/
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache instance/ .run/

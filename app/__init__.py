@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 
 from flask import Flask
-from flask_limiter import Limiter
 from redis import Redis
 
 from app import auth, cli, errors, health, logs, metrics_view, pages, security, templating
@@ -26,10 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class Portal(Flask):
     """Flask, less one traceback: a Redis outage is logged once, as one line, by app/errors.py
-    (flask-session's errors reach Flask wrapped in a 500 and would otherwise log a traceback
-    on every request until Redis is back)."""
+    (an error saving the session reaches Flask wrapped in a 500 and would otherwise log a
+    traceback on every request until Redis is back)."""
 
-    def log_exception(self, exc_info) -> None:
+    def log_exception(
+        self, exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None]
+    ) -> None:
         if isinstance(exc_info[1], errors.STORE_ERRORS):
             return
         super().log_exception(exc_info)
@@ -53,7 +55,10 @@ def create_app(
     errors.register_error_handlers(app)
     redis = redis or make_redis(settings)
     app.session_interface = PortalSessionInterface(
-        app, redis, settings.session_idle_timeout, settings.session_absolute_timeout, clock=clock
+        redis,
+        idle_timeout=settings.session_idle_timeout,
+        absolute_timeout=settings.session_absolute_timeout,
+        clock=clock,
     )
     register_extensions(app)
     app.extensions["portal"] = build_components(settings, redis, clock)
@@ -78,10 +83,11 @@ def configure(app: Flask, settings: Settings, testing: bool) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_PATH="/",
         SESSION_COOKIE_DOMAIN=None,
-        # Write a session back only when it changed (see app/sessions.py).
-        SESSION_REFRESH_EACH_REQUEST=False,
         PREFERRED_URL_SCHEME="https" if settings.production else "http",
-        # The CSRF token lives as long as the session that holds its secret.
+        # flask-wtf's CSRF tokens expire after an hour by default, so a sign-out button on a
+        # page left open longer would fail. Without a time limit a token lasts as long as the
+        # secret it is signed from: that secret lives in the session, is renewed at every
+        # sign-in and ends with the session (SESSION_ABSOLUTE_TIMEOUT at the latest).
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_STORAGE_URI=_limiter_storage(settings),
         RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -107,18 +113,10 @@ def _limiter_storage(settings: Settings) -> str:
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects to app."""
     csrf.init_app(app)
+    # flask-limiter adds three hooks to every request (a check, its headers, a context reset).
+    # Where no limit applies they find none; the limited views (/login, /authcallback) are
+    # checked by their decorator, and the headers are off (RATELIMIT_HEADERS_ENABLED).
     limiter.init_app(app)
-    # flask-limiter hooks every request (a check, response headers, a context reset), even where
-    # no limit applies: 5% of a signed-in page, measured. The limited views (/login,
-    # /authcallback) check through their decorator, its headers are off and its context lives
-    # on the request, so the hooks are dropped.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
-    app.after_request_funcs[None] = [
-        hook
-        for hook in app.after_request_funcs[None]
-        if getattr(hook, "func", None) is not getattr(Limiter, "_Limiter__inject_headers", 0)
-    ]
-    app.teardown_request_funcs[None].remove(limiter._Limiter__release_context)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -73,9 +73,6 @@ class RequestIds(logging.Filter):
 
 def init_app(app: Flask, level: str) -> None:
     """Log JSON to stdout at `level` and write one access line per request."""
-    # Fields the JSON lines never show, so not worth computing for every record (the logging
-    # HOWTO's "Optimization" section): the thread, the process and the process name.
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestIds())

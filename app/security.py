@@ -9,10 +9,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
-from flask import Flask, Response, current_app, redirect, request, session
-from flask_wtf.csrf import generate_csrf
-from itsdangerous import URLSafeTimedSerializer
+from flask import Flask, redirect, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
 
 from config.limits import MAX_URL_TARGET
 
@@ -125,8 +124,8 @@ class SecurityHeaders:
     def __init__(self, wsgi_app: Any, production: bool):
         self.wsgi_app = wsgi_app
         common = SECURITY_HEADERS + ([HSTS] if production else [])
-        self.for_pages = common + [("Referrer-Policy", "same-origin")]
-        self.for_callback = common + [("Referrer-Policy", "no-referrer")]
+        self.for_pages = [*common, ("Referrer-Policy", "same-origin")]
+        self.for_callback = [*common, ("Referrer-Policy", "no-referrer")]
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         extra = self.for_callback if environ.get("PATH_INFO") == CALLBACK_PATH else self.for_pages
@@ -138,20 +137,6 @@ class SecurityHeaders:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
-
-
-@lru_cache(maxsize=4096)
-def _signed_csrf_token(secret_key: str, raw: str) -> str:
-    return URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token").dumps(raw)
-
-
-def csrf_token() -> str:
-    """flask-wtf's CSRF token for this session (stops cross-site sign-out), signed once per
-    session and process rather than on every page: signing cost a signed-in page 6%."""
-    raw = session.get(CSRF_FIELD)
-    if not raw:
-        return generate_csrf()  # draws the session's secret
-    return _signed_csrf_token(current_app.config["SECRET_KEY"], raw)
 
 
 def redirect_to_https() -> Response | None:
@@ -228,7 +213,7 @@ def head_changes_nothing() -> Response | None:
 def init_app(app: Flask, production: bool, trusted_proxies: Iterable[str], hops: int) -> None:
     """Install the proxy fix, the HTTPS redirect, the HEAD guard and the headers on app."""
     app.wsgi_app = SecurityHeaders(app.wsgi_app, production)  # type: ignore[method-assign]
-    app.wsgi_app = TrustedProxyFix(app.wsgi_app, list(trusted_proxies), hops)  # type: ignore
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, list(trusted_proxies), hops)  # type: ignore[method-assign]
     if production:
         app.before_request(redirect_to_https)
     app.before_request(head_changes_nothing)

@@ -1,47 +1,75 @@
-"""Server-side sessions in Redis (flask-session), with idle and absolute timeouts enforced here.
+"""Server-side sessions in Redis: the browser holds only a random session id.
 
-The browser holds only a random session id. Three changes to flask-session's Redis interface:
-- reading a session slides its idle timeout in the same round trip (GETEX), so a signed-in
-  page costs one Redis call and writes nothing back (flask-session's default rewrites the whole
-  session on every request, which halves throughput and can write a stale copy over a
-  refreshed token);
-- the Redis TTL never outlives the absolute limit, counted from sign-in;
-- a Redis that cannot be reached gives an `unavailable` session the app answers 503 for,
-  never a silent anonymous session.
+A session interface of our own, on Flask's `flask.sessions.SessionInterface` and redis-py:
+- the id is `secrets.token_urlsafe(32)` (256 random bits); a cookie that is not such an id is
+  ignored, and the request starts a new, empty session;
+- reading a session slides its idle timeout in the same call (GETEX): one Redis call a page;
+- a session is written back only when it changed: a page that only reads it writes nothing, and
+  so cannot write a stale copy over tokens another request has just refreshed;
+- the Redis TTL never outlives the absolute limit, counted from sign-in (`STARTED_AT`);
+- a Redis that cannot be reached gives an `unavailable` session (app/errors.py answers 503).
+Sessions are stored as msgpack (msgspec), so the sealed tokens are raw bytes, not base64.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Flask, Request, Response
-from flask_session.redis import RedisSessionInterface
-from flask_session.redis.redis import RedisSession
+import msgspec
+from flask import Flask, Request, Response, current_app, session
+from flask.sessions import SessionInterface, SessionMixin
 from redis import Redis
 from redis.exceptions import RedisError
+from werkzeug.datastructures import CallbackDict
 
 log = logging.getLogger(__name__)
 
-# When the current sign-in began: the absolute timeout counts from here.
+# When the current sign-in began (epoch seconds): the absolute timeout counts from here.
 STARTED_AT = "_started_at"
 # Session ids we issue are token_urlsafe(32): anything else is not ours and is ignored.
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
+def new_sid() -> str:
+    """A new session id: 32 random bytes, urlsafe base64 (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
 class SessionStoreUnavailable(Exception):
-    """Redis could not be reached while opening or saving a session."""
+    """Redis could not be reached while saving a session."""
 
 
-class PortalSession(RedisSession):
-    """A server-side session that knows whether its store could be reached."""
+class PortalSession(CallbackDict[str, Any], SessionMixin):
+    """One request's session: a dict that notes when it is changed (`modified`).
 
-    unavailable = False
+    `sid` is its id (its Redis key, less the prefix); `unavailable` is True when Redis could not
+    be read: the session is then empty and never saved. Flask sets `accessed` itself whenever
+    the `session` proxy is used.
+    """
 
-    def adopt(self, values: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        initial: Mapping[str, Any] | None = None,
+        sid: str | None = None,
+        *,
+        unavailable: bool = False,
+    ) -> None:
+        def on_update(self: PortalSession) -> None:
+            self.modified = True
+
+        super().__init__(initial, on_update)
+        self.new = sid is None
+        self.sid = sid or new_sid()
+        self.unavailable = unavailable
+        self.modified = False
+        self.accessed = False
+
+    def adopt(self, values: Mapping[str, Any]) -> None:
         """Take values that are already in Redis without marking the session modified: writing
         them back at the end of the request would only risk a stale copy."""
         modified = self.modified
@@ -49,99 +77,142 @@ class PortalSession(RedisSession):
         self.modified = modified
 
 
-class PortalSessionInterface(RedisSessionInterface):
-    """flask-session's Redis interface with sliding idle and fixed absolute timeouts."""
-
-    session_class = PortalSession
+class PortalSessionInterface(SessionInterface):
+    """Sessions in Redis under `key_prefix` + id, with a sliding idle timeout and an absolute
+    one (both in seconds); `clock` gives the time in epoch seconds."""
 
     def __init__(
         self,
-        app: Flask,
         client: Redis,
+        *,
         idle_timeout: float,
         absolute_timeout: float,
         key_prefix: str = "portal:session:",
         clock: Callable[[], float] = time.time,
-    ):
-        super().__init__(
-            app,
-            client=client,
-            key_prefix=key_prefix,
-            use_signer=False,
-            permanent=False,
-            sid_length=32,
-            serialization_format="msgpack",
-        )
+    ) -> None:
+        self.client = client
         self.idle_timeout = int(idle_timeout)
         self.absolute_timeout = absolute_timeout
+        self.key_prefix = key_prefix
         self.clock = clock
-
-    def _ttl(self, started_at: float) -> int:
-        """Seconds the session may live from now: the idle limit, cut at the absolute one."""
-        remaining = started_at + self.absolute_timeout - self.clock()
-        return max(1, int(min(self.idle_timeout, remaining)))
+        self.encoder = msgspec.msgpack.Encoder()
+        self.decoder = msgspec.msgpack.Decoder(dict[str, Any])
 
     def open_session(self, app: Flask, request: Request) -> PortalSession:
-        """Open the session named by the cookie; a cookie that is not ours starts afresh."""
+        """The session the request's cookie names; a new, empty one when there is no cookie, it
+        holds no id of ours, or that session has ended. Never raises: when Redis cannot be
+        reached, the new session is marked `unavailable`."""
         sid = request.cookies.get(self.get_cookie_name(app))
-        if sid is not None and not SESSION_ID.fullmatch(sid):
-            return self.session_class(
-                sid=self._generate_sid(self.sid_length), permanent=self.permanent
-            )
+        if sid is None or not SESSION_ID.fullmatch(sid):
+            return PortalSession()
         try:
-            return super().open_session(app, request)
+            data = self.open_stored(sid)
         except RedisError as exc:
             log.error("session store unavailable: %s", exc)
-            session = self.session_class(sid=self._generate_sid(self.sid_length))
-            session.unavailable = True
-            return session
+            return PortalSession(unavailable=True)
+        return PortalSession() if data is None else PortalSession(data, sid)
 
-    def save_session(self, app: Flask, session: PortalSession, response: Response) -> None:
-        """Write the session back only when it changed (and never one we could not open)."""
-        if session.unavailable:
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Write the session back only if it changed: stored with its cookie set, or, emptied,
+        deleted with its cookie. Raises SessionStoreUnavailable when Redis cannot be reached."""
+        assert isinstance(session, PortalSession)
+        if session.unavailable:  # the 503 page: nothing to save
             return
-        if not session.modified:  # a page that only read the session: nothing to write
-            if session.accessed:
-                response.headers.add("Vary", "Cookie")
+        if session.accessed:
+            response.vary.add("Cookie")
+        if not session.modified:
             return
         try:
-            super().save_session(app, session, response)
+            if session:
+                self.store_now(session.sid, session)
+            else:
+                self.delete_now(session.sid)
         except RedisError as exc:
             session.unavailable = True  # the error page that follows must not try again
             raise SessionStoreUnavailable(str(exc)) from exc
+        self._set_cookie(app, response, session.sid if session else None)
 
-    def _retrieve_session_data(self, store_id: str) -> dict[str, Any] | None:
-        raw = self.client.getex(store_id, ex=self.idle_timeout)  # read and slide, one call
-        if raw is None:
-            return None
-        data = self.serializer.decode(raw)
-        started_at = data.get(STARTED_AT)
+    def _set_cookie(self, app: Flask, response: Response, sid: str | None) -> None:
+        options: dict[str, Any] = {
+            "domain": self.get_cookie_domain(app),
+            "path": self.get_cookie_path(app),
+            "secure": self.get_cookie_secure(app),
+            "httponly": self.get_cookie_httponly(app),
+            "samesite": self.get_cookie_samesite(app),
+            "partitioned": self.get_cookie_partitioned(app),
+        }
+        if sid is None:
+            response.delete_cookie(self.get_cookie_name(app), **options)
+        else:  # no expiry: the cookie ends with the browser, the session in Redis before that
+            response.set_cookie(self.get_cookie_name(app), sid, **options)
+        response.vary.add("Cookie")
+
+    def regenerate(self, session: PortalSession) -> None:
+        """Give session a new id (stops session fixation): the old one is deleted from Redis at
+        once, the session is stored under the new one when the request ends. Raises RedisError."""
+        self.delete_now(session.sid)
+        session.sid = new_sid()
+        session.modified = True
+
+    def open_stored(self, sid: str) -> dict[str, Any] | None:
+        """The data of session `sid`, its idle timeout slid in the same call (GETEX); None when
+        there is none, it cannot be decoded, or its absolute limit has passed (it is then
+        deleted). Raises RedisError."""
+        key = self.key_prefix + sid
+        data = self._decode(self.client.getex(key, ex=self.idle_timeout))
+        started_at = data.get(STARTED_AT) if data is not None else None
         if not isinstance(started_at, int | float):
-            return data  # not signed in: only the idle limit applies
-        if self.clock() >= started_at + self.absolute_timeout:
-            self.client.delete(store_id)
+            return data  # not signed in (or nothing there): only the idle limit applies
+        remaining = started_at + self.absolute_timeout - self.clock()
+        if remaining <= 0:
+            self.client.delete(key)
             return None
-        ttl = self._ttl(started_at)
-        if ttl < self.idle_timeout:  # the last idle period before the absolute limit
-            self.client.expire(store_id, ttl)
+        if remaining < self.idle_timeout:  # the last idle period before the absolute limit
+            self.client.expire(key, max(1, int(remaining)))
         return data
 
-    def _upsert_session(self, session_lifetime: Any, session: PortalSession, store_id: str) -> None:
-        started_at = session.get(STARTED_AT)
-        ttl = self._ttl(started_at) if isinstance(started_at, int | float) else self.idle_timeout
-        self.client.set(store_id, self.serializer.encode(session), ex=ttl)
-
-    # For the refresh lock: read and write the stored copy while the lock is held.
-
     def load_stored(self, sid: str) -> dict[str, Any] | None:
-        """The stored data of session `sid`, without touching its TTL."""
-        raw = self.client.get(self._get_store_id(sid))
-        return None if raw is None else self.serializer.decode(raw)
+        """The stored data of session `sid` (None when there is none), its TTL untouched: for
+        the refresh lock, which re-reads the stored copy once held. Raises RedisError."""
+        return self._decode(self.client.get(self.key_prefix + sid))
+
+    def store_now(self, sid: str, data: Mapping[str, Any]) -> None:
+        """Write `data` as session `sid` at once, with a TTL of the idle timeout cut at the
+        absolute limit. Raises RedisError."""
+        started_at = data.get(STARTED_AT)
+        ttl = float(self.idle_timeout)
+        if isinstance(started_at, int | float):
+            ttl = min(ttl, started_at + self.absolute_timeout - self.clock())
+        self.client.set(self.key_prefix + sid, self.encoder.encode(dict(data)), ex=max(1, int(ttl)))
 
     def delete_now(self, sid: str) -> None:
-        """Delete session `sid` at once, so a sign-out holds even if the request fails later."""
-        self.client.delete(self._get_store_id(sid))
+        """Delete session `sid` at once, so a sign-out holds even if the request fails later.
+        Raises RedisError."""
+        self.client.delete(self.key_prefix + sid)
 
-    def store_now(self, sid: str, data: dict[str, Any]) -> None:
-        """Write data as session `sid` at once (not at the end of the request)."""
-        self._upsert_session(None, self.session_class(data, sid=sid), self._get_store_id(sid))
+    def _decode(self, raw: Any) -> dict[str, Any] | None:
+        if raw is None:
+            return None
+        try:
+            return self.decoder.decode(raw)
+        except msgspec.DecodeError as exc:  # not written by this interface: treat as absent
+            log.warning("ignoring a session that cannot be decoded: %s", exc)
+            return None
+
+
+def current_session() -> PortalSession:
+    """This request's session, typed (the `session` proxy stands for a PortalSession).
+
+    Raises TypeError when the app does not use PortalSessionInterface.
+    """
+    if not isinstance(session, PortalSession):
+        raise TypeError("the session is not a PortalSession: see app/sessions.py")
+    return session
+
+
+def current_interface() -> PortalSessionInterface:
+    """The current app's session interface, typed. Raises TypeError when it is another."""
+    interface = current_app.session_interface
+    if not isinstance(interface, PortalSessionInterface):
+        raise TypeError("the session interface is not a PortalSessionInterface")
+    return interface

@@ -1,4 +1,4 @@
-"""What every template gets: who is signed in, the sign-out form's CSRF token, and the links."""
+"""What every template gets: who is signed in and the links (flask-wtf adds csrf_token())."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import NamedTuple
 from flask import Flask, request, url_for
 
 from app.auth.session_tokens import signed_in_user
-from app.security import csrf_token
 
 
 class Links(NamedTuple):
@@ -37,11 +36,9 @@ def _links(script_root: str) -> Links:
 
 
 def template_globals() -> dict:
-    """current_user (None when signed out), csrf_token() (ours, in place of flask-wtf's) and
-    links."""
+    """current_user (None when signed out) and links. (csrf_token() comes from flask-wtf.)"""
     return {
         "current_user": signed_in_user(),
-        "csrf_token": csrf_token,
         "links": _links(request.script_root),
     }
 

@@ -76,7 +76,7 @@ def wrk_command(
     command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
-    return command + [url]
+    return [*command, url]
 
 
 def run_wrk(command: list[str]) -> WrkResult:

@@ -191,4 +191,5 @@ def _ratelimit_note(keys: list[str]) -> str:
 
 
 def _statuses(counts: dict[int, int]) -> str:
-    return ", ".join(f"{count} × {status}" for status, count in counts.items())
+    # A multiplication sign, meant: the report reads "3 (times) 200" for three answers of 200.
+    return ", ".join(f"{count} × {status}" for status, count in counts.items())  # noqa: RUF001

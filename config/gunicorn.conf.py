@@ -8,12 +8,13 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from config import ConfigurationError, load_settings  # noqa: E402
-from config.limits import MAX_REQUEST_LINE  # noqa: E402
-from config.metrics_dir import prepare_metrics_dir  # noqa: E402
+from config import ConfigurationError, load_settings
+from config.limits import MAX_REQUEST_LINE
+from config.metrics_dir import prepare_metrics_dir
 
 # Refuse to start before the port is opened: a misconfigured portal must not serve 500s.
 try:
@@ -77,7 +78,7 @@ os.environ.setdefault(
 )
 
 
-def on_starting(server):
+def on_starting(server: Any) -> None:
     """Start with an empty metrics directory (stale files would double-count)."""
     try:
         prepare_metrics_dir(empty=True)
@@ -85,7 +86,7 @@ def on_starting(server):
         sys.exit(f"cocoon-portal: configuration error: {exc}")
 
 
-def child_exit(server, worker):
+def child_exit(server: Any, worker: Any) -> None:
     """Tell prometheus-client a worker is gone, so its live gauges are dropped."""
     from prometheus_client import multiprocess
 

@@ -121,7 +121,7 @@ def main() -> int:
     ports = chosen_ports(dict(os.environ))
     for variable, port in ports.items():
         if port_taken(port):
-            what, default = PORTS[variable]
+            what, _ = PORTS[variable]
             other = port + 1
             print(
                 f"make run: port {port} ({what}) is already in use. Stop whatever holds it, or "

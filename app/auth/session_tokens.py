@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, g, redirect, session, url_for
+from flask import g, redirect, session, url_for
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
@@ -30,7 +30,7 @@ from app.components import components
 from app.logs import log_user
 from app.metrics import REFRESHES
 from app.security import CSRF_FIELD, request_target, url_with_next
-from app.sessions import STARTED_AT
+from app.sessions import STARTED_AT, current_interface, current_session
 
 log = logging.getLogger(__name__)
 
@@ -48,37 +48,38 @@ class SessionTokenStore:
     """
 
     def __init__(self) -> None:
-        self.interface = current_app.session_interface
+        self.interface = current_interface()
+        self.session = current_session()
         self.sealer = components().sealer
 
     @property
     def key(self) -> str:
         """The session id, naming the refresh lock."""
-        return session.sid
+        return self.session.sid
 
     def load(self) -> TokenSet | None:
         """The stored tokens (None: the session is gone or holds none). This request's copy
         takes them too, so that a later write-back of the session cannot restore older ones."""
-        stored = self.interface.load_stored(session.sid) or {}
+        stored = self.interface.load_stored(self.session.sid) or {}
         sealed = stored.get(TOKENS)
         if not sealed:
             return None
-        session.adopt({TOKENS: sealed, ACCOUNT: stored.get(ACCOUNT)})
+        self.session.adopt({TOKENS: sealed, ACCOUNT: stored.get(ACCOUNT)})
         return self.sealer.open(sealed)
 
     def save(self, tokens: TokenSet) -> None:
         """Store tokens and their summary in Redis now, and in this request's session."""
-        stored = self.interface.load_stored(session.sid)
+        stored = self.interface.load_stored(self.session.sid)
         if stored is None:
             raise SessionGone()
         update = {TOKENS: self.sealer.seal(tokens), ACCOUNT: tokens.summary()}
-        self.interface.store_now(session.sid, {**stored, **update})
-        session.adopt(update)
+        self.interface.store_now(self.session.sid, {**stored, **update})
+        self.session.adopt(update)
 
     def clear(self) -> None:
         """Delete the session from Redis at once and empty this request's copy."""
-        self.interface.delete_now(session.sid)
-        session.clear()
+        self.interface.delete_now(self.session.sid)
+        self.session.clear()
 
 
 def sign_in(tokens: TokenSet) -> None:
@@ -91,8 +92,7 @@ def sign_in(tokens: TokenSet) -> None:
     # never write it back (a write-back could restore tokens another request has refreshed).
     session.pop(CSRF_FIELD, None)
     generate_csrf()
-    # Rotate while the session holds something: flask-session ignores an empty one.
-    current_app.session_interface.regenerate(session)
+    current_interface().regenerate(current_session())
 
 
 def sign_out() -> TokenSet | None:

@@ -33,9 +33,15 @@ class TokenVerificationError(Exception):
 
 
 def parse_key_response(body: dict, jwks: bool) -> KeySet:
-    """A KeySet from a JWKS document or from Spring's {"alg", "value": PEM} token_key."""
+    """A KeySet from a JWKS document or from Spring's {"alg", "value": PEM} token_key.
+
+    Raises TokenVerificationError when the response holds no key, and joserfc's JoseError or
+    ValueError when a key in it is malformed."""
     if jwks:
-        return KeySet.import_key_set(body)
+        keys = body.get("keys")
+        if not isinstance(keys, list):
+            raise TokenVerificationError("JWKS response holds no keys")
+        return KeySet.import_key_set({"keys": keys})
     pem = body.get("value")
     if not isinstance(pem, str) or "PUBLIC KEY" not in pem:
         raise TokenVerificationError("token_key response holds no public key")

@@ -236,8 +236,10 @@ def test_a_taken_port_is_named_with_the_setting_that_moves_it(tmp_path):
         holder.bind(("127.0.0.1", redis))
         holder.listen()
         result = subprocess.run(
-            ["make", "--no-print-directory", "run", f"PORT={portal}"]
-            + [f"ACCESS_SERVICE_PORT={access_service}", f"REDIS_PORT={redis}"],
+            [
+                *("make", "--no-print-directory", "run", f"PORT={portal}"),
+                *(f"ACCESS_SERVICE_PORT={access_service}", f"REDIS_PORT={redis}"),
+            ],
             cwd=ROOT,
             env=MakeRun(ROOT, tmp_path / "unused.log", VENV_BIN).env,
             capture_output=True,

@@ -4,6 +4,7 @@ other server is outside the project, the portal under test is not."""
 
 import json
 from http.server import BaseHTTPRequestHandler
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,9 +16,9 @@ from tests.support.processes import http_server_in_thread
 
 
 class OpaqueTokenServer(BaseHTTPRequestHandler):
-    requests_seen: list[dict] = []
+    requests_seen: ClassVar[list[dict]] = []
 
-    def do_POST(self):  # noqa: N802 (http.server's naming)
+    def do_POST(self):  # http.server's naming
         length = int(self.headers["Content-Length"])
         form = parse_qs(self.rfile.read(length).decode())
         OpaqueTokenServer.requests_seen.append(

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler
+from typing import ClassVar
 
 import pytest
 import requests
@@ -110,7 +111,7 @@ def test_wrong_password_is_refused(short_lived_access_service, account):
 class RecordingHandler(BaseHTTPRequestHandler):
     """Answers 204 and keeps each request's Authorization header."""
 
-    seen: list[str | None] = []
+    seen: ClassVar[list[str | None]] = []
 
     def do_GET(self) -> None:
         self.seen.append(self.headers.get("Authorization"))

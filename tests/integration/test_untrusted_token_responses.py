@@ -28,7 +28,7 @@ class CraftedTokenEndpoint(BaseHTTPRequestHandler):
     body = b"{}"
     status = 200
 
-    def do_POST(self):  # noqa: N802 (http.server's naming)
+    def do_POST(self):  # http.server's naming
         self.rfile.read(int(self.headers["Content-Length"]))
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")

@@ -10,7 +10,7 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
 from app.cocoon.errors import AccessServiceUnavailable
-from app.cocoon.keys import TokenVerificationError, TokenVerifier
+from app.cocoon.keys import TokenVerificationError, TokenVerifier, parse_key_response
 from app.security import TrustedProxyFix
 from tests.support.clock import Clock
 from tests.support.tokens import make_jwt
@@ -95,3 +95,12 @@ def test_unreachable_key_endpoint_is_unavailable_not_invalid():
     verifier = TokenVerifier("http://127.0.0.1:9/k", (0.5, 0.5))
     with pytest.raises(AccessServiceUnavailable):
         verifier.verify(make_jwt(time.time() + 60))
+
+
+def test_a_jwks_gives_its_keys_and_one_without_keys_is_refused():
+    key = RSAKey.generate_key(2048)
+    keys = parse_key_response({"keys": [key.as_dict(private=False)]}, jwks=True)
+    assert [k.thumbprint() for k in keys.keys] == [key.thumbprint()]
+    for body in ({}, {"keys": "not a list"}):
+        with pytest.raises(TokenVerificationError):
+            parse_key_response(body, jwks=True)

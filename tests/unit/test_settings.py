@@ -139,7 +139,7 @@ def test_several_bad_values_are_named_together_on_one_line():
 
 def test_quotes_around_a_value_are_refused_for_every_setting():
     # docker's --env-file and compose's env_file keep them as part of the value.
-    with pytest.raises(ConfigurationError, match="COCOON_CLIENT_ID.*quotes"):
+    with pytest.raises(ConfigurationError, match=r"COCOON_CLIENT_ID.*quotes"):
         Settings.from_env({**PRODUCTION, "COCOON_CLIENT_ID": "'exampleClientApplication'"})
 
 
