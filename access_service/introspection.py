@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from .data import Client
@@ -17,7 +17,14 @@ bp = Blueprint("introspection", __name__, url_prefix="/api/oauth")
 
 @bp.get("/token_key")
 def token_key() -> Response:
-    """The public key that verifies access tokens, in Spring's format."""
+    """The public key that verifies access tokens, in Spring's format (`TokenKeyEndpoint`).
+
+    Who may read it is `AuthorizationServerSecurityConfigurer.tokenKeyAccess`: Spring's default
+    is `denyAll()`, deployments set `permitAll()` (here `--token-key-auth none`) or
+    `isAuthenticated()`, which asks for the client's HTTP Basic credentials (`basic`).
+    """
+    if current_app.config["TOKEN_KEY_AUTH"] == "basic":
+        authenticate_client()
     return jsonify(alg="SHA256withRSA", value=services().signer.public_pem())
 
 

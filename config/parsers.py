@@ -50,11 +50,11 @@ def word(raw: str) -> str:
     return raw
 
 
-def one_of(*choices: str, upper: bool = False) -> Callable[[str], str]:
-    """Exactly one of choices (compared in upper case when upper)."""
+def one_of(*choices: str, normalise: Callable[[str], str] = str.strip) -> Callable[[str], str]:
+    """Exactly one of choices, once normalised (e.g. str.upper: case does not matter)."""
 
     def parse(raw: str) -> str:
-        value = raw.upper() if upper else raw
+        value = normalise(raw)
         if value not in choices:
             raise ValueError(f"one of {', '.join(choices)}")
         return value

@@ -101,6 +101,10 @@ class Settings:
     revocation_url: str | None = setting("COCOON_REVOCATION_URL", parsers.url)
     token_key_url: str | None = setting("COCOON_TOKEN_KEY_URL", parsers.url)
     jwks_url: str | None = setting("COCOON_JWKS_URL", parsers.url)
+    # How the token key request authenticates: none, or the client's credentials (HTTP Basic).
+    token_key_auth: str = setting(
+        "COCOON_TOKEN_KEY_AUTH", parsers.one_of("none", "basic", normalise=str.lower), "none"
+    )
     issuer: str | None = setting("COCOON_ISSUER", parsers.url)
     logout_url: str | None = setting("COCOON_LOGOUT_URL", parsers.url)
     plain_http_hosts: tuple[str, ...] = setting("COCOON_PLAIN_HTTP_HOSTS", parsers.host_names, ())
@@ -119,7 +123,9 @@ class Settings:
         "METRICS_ALLOWED_IPS", parsers.addresses, ("127.0.0.1", "::1")
     )
     log_level: str = setting(
-        "LOG_LEVEL", parsers.one_of("DEBUG", "INFO", "WARNING", "ERROR", upper=True), "INFO"
+        "LOG_LEVEL",
+        parsers.one_of("DEBUG", "INFO", "WARNING", "ERROR", normalise=str.upper),
+        "INFO",
     )
     # The server (config/gunicorn.conf.py); GUNICORN_CMD_ARGS still overrides these.
     bind: str = setting("PORTAL_BIND", parsers.bind_address, "127.0.0.1:5000")

@@ -5,13 +5,15 @@ How, as README.md's "The docs are tested" says:
 - the stack is `make run PORT=... ACCESS_SERVICE_PORT=... REDIS_PORT=...` on free ports, and in
   every block the port numbers 5000, 9000 and 6379 become those (nothing else is changed);
 - each file's blocks run in order, as in one terminal: a block's environment is what the blocks
-  before it exported, starting from a new terminal's (no portal setting, no activated venv);
+  before it set, starting from a new terminal's (no portal setting, no activated venv);
 - a `sh` block runs under `bash -euo pipefail`, a `python` block is saved in the repository's
   folder and run with `.venv/bin/python`; both must exit 0;
 - a block fenced `sh server` starts a server: it must come up on every port the block names
   (other ports than the stack's move to free ones too), then gets a Ctrl-C and must stop;
 - a block fenced `sh notest` is not run, and may only hold `make` and `docker compose` commands
-  (the stack and the suite themselves, or a Docker engine).
+  (the stack and the suite themselves, or a Docker engine);
+- a block fenced `sh after-approval` follows the prose's "approve approvalClientApplication in a
+  browser": the test first does that with the scripted sign-in agent, as alex.
 The blocks run in a scratch folder that mirrors the repository (links to its files, without
 `.env`), so what they create stays out of the working tree. Last, the stack gets a Ctrl-C and
 must leave nothing running.
@@ -31,6 +33,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.agent import SignInAgent
 from tests.support.auth import sign_in
 from tests.support.make_run import MakeRun, distinct_free_ports
 from tests.support.processes import ROOT, VENV_BIN, free_port, wait_for_port
@@ -140,9 +143,12 @@ def with_ports(block: Block, stack: MakeRun) -> str:
 
 
 def run_shell(text: str, environ: dict[str, str], cwd: Path) -> tuple[str, dict[str, str]]:
-    """Run text under bash -euo pipefail; return its output and the environment it leaves."""
+    """Run text under bash -euo pipefail; return its output and the environment it leaves.
+
+    `set -a` exports every variable the block sets, so the next block sees it, as the next
+    command in one terminal would."""
     env_file = cwd / ".docs-env"
-    script = f'set -euo pipefail\n{text}\nenv -0 > "{env_file}"\n'
+    script = f'set -a -euo pipefail\n{text}\nenv -0 > "{env_file}"\n'
     result = subprocess.run(
         ["bash", "-c", script],
         cwd=cwd,
@@ -175,6 +181,17 @@ def run_python(text: str, environ: dict[str, str], cwd: Path, name: str) -> str:
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"exit {result.returncode}:\n{text}\n---\n{output[-3000:]}"
     return output
+
+
+def approve_in_a_browser(stack: MakeRun) -> None:
+    """What the prose asks before an `after-approval` block: alex approves
+    approvalClientApplication on the emulator's approval page (the document's redirect URI)."""
+    query = (
+        "response_type=code&client_id=approvalClientApplication"
+        "&redirect_uri=https%3A%2F%2Fmy-application-url%2Fauthcallback"
+    )
+    back = SignInAgent().authorize(f"{stack.access_service_url}/api/oauth/authorize?{query}")
+    assert back.startswith("https://my-application-url/authcallback?code="), back
 
 
 def run_server(text: str, environ: dict[str, str], cwd: Path) -> None:
@@ -210,6 +227,8 @@ def run_server(text: str, environ: dict[str, str], cwd: Path) -> None:
 def test_block_runs_as_written(block, stack, scratch, terminals):
     text = with_ports(block, stack)
     terminal = terminals[block.path]
+    if "after-approval" in block.modifiers:
+        approve_in_a_browser(stack)
     if "server" in block.modifiers:
         run_server(text, terminal, scratch)
     elif block.language in PYTHON:

@@ -119,3 +119,30 @@ def test_a_client_refused_at_refresh_keeps_the_session_while_the_token_is_valid(
     app.extensions["portal"].client.client_secret = "exampleClientApplicationSecret"
     clock.advance(-60)
     assert client.get("/profile").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def closed_token_key_service(tmp_path_factory) -> Iterator[AccessService]:
+    """An emulator whose token_key admits authenticated clients only (`--token-key-auth basic`)."""
+    workdir = tmp_path_factory.mktemp("access-service-closed-token-key")
+    service = AccessService(workdir, args=["--token-key-auth", "basic"]).start()
+    yield service
+    service.stop()
+
+
+@pytest.mark.parametrize(("auth", "status"), [("basic", 302), ("none", 502)])
+def test_a_token_key_for_clients_only_needs_token_key_auth_basic(
+    environ, clock, redis_client, closed_token_key_service, auth, status
+):
+    environ["COCOON_TOKEN_KEY_AUTH"] = auth
+    app = portal_for(
+        environ,
+        clock,
+        closed_token_key_service,
+        "exampleClientApplication",
+        "exampleClientApplicationSecret",
+    )
+    response = AuthActions(portal_client(app)).login()
+    assert response.status_code == status
+    if status == 502:
+        assert "current settings" in response.get_data(as_text=True)

@@ -38,6 +38,7 @@ BAD_VALUES = {
     "COCOON_REVOCATION_URL": "ftp://access-service.xy-company.com/api/oauth/revoke",
     "COCOON_TOKEN_KEY_URL": "access-service.xy-company.com/api/oauth/token_key",
     "COCOON_JWKS_URL": "https://",
+    "COCOON_TOKEN_KEY_AUTH": "bearer",
     "COCOON_ISSUER": "xy-company",
     "COCOON_LOGOUT_URL": "logout",
     "COCOON_PLAIN_HTTP_HOSTS": "http://access-service:9000",
