@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from tests.support.environment import portal_environment
@@ -34,6 +35,10 @@ CHROMIUM_ARGS = [
 USER = "alex.originator@xy-company.com"
 PASSWORD = "password1"
 PHONE = {"width": 375, "height": 667}
+# The emulator's demo user with two-factor sign-in (access_service/README.md).
+TWO_FACTOR_USER = "morgan.twofactor@xy-company.com"
+TWO_FACTOR_PASSWORD = "password3"
+TWO_FACTOR_SECRET = "OSRLNDIIR7LJ7HIMDC66TOIWZYD5Z32V"
 
 
 @pytest.fixture(scope="module")
@@ -219,3 +224,18 @@ def test_phone_viewport_shows_every_control(phone, approval_portal, access_servi
         phone, phone.locator("#user-name"), phone.get_by_role("button", name="Sign out")
     )
     phone.screenshot(path=shots / "4-profile.png")  # the top: a long list of permissions follows
+
+
+def test_a_user_with_two_factor_sign_in_signs_in(page, approval_portal, access_service):
+    """The platform asks users with two-factor authentication for an authenticator code after
+    the password; the portal needs nothing more."""
+    page.goto(approval_portal.url + "/profile")
+    page.wait_for_url(access_service.url + "/**")
+    page.get_by_label("Email").fill(TWO_FACTOR_USER)
+    page.get_by_label("Password").fill(TWO_FACTOR_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Authenticator code").fill(pyotp.TOTP(TWO_FACTOR_SECRET).now())
+    page.keyboard.press("Enter")  # from the keyboard, as a person would
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_url(approval_portal.url + "/profile")
+    assert page.locator("#user-name").inner_text() == TWO_FACTOR_USER
