@@ -15,7 +15,7 @@ import time
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from msgspec.json import encode as encode_json
 
 from app.metrics import latency, request_counter
@@ -61,10 +61,21 @@ class OneLineErrors(logging.Filter):
         return True
 
 
+class RequestIds(logging.Filter):
+    """Name the request in every line logged while it is served (Flask's unhandled-error line
+    included), so the id a 500 page shows finds all of them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if has_request_context() and not hasattr(record, "request_id"):
+            record.request_id = request.environ.get(REQUEST_ID_KEY)
+        return True
+
+
 def init_app(app: Flask, level: str) -> None:
     """Log JSON to stdout at `level` and write one access line per request."""
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIds())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
