@@ -149,17 +149,7 @@ def run_shell(text: str, environ: dict[str, str], cwd: Path) -> tuple[str, dict[
     command in one terminal would."""
     env_file = cwd / ".docs-env"
     script = f'set -a -euo pipefail\n{text}\nenv -0 > "{env_file}"\n'
-    result = subprocess.run(
-        ["bash", "-c", script],
-        cwd=cwd,
-        env=environ,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=BLOCK_TIMEOUT,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"exit {result.returncode}:\n{text}\n---\n{output[-3000:]}"
+    output = run_block(["bash", "-c", script], text, environ, cwd)
     pairs = env_file.read_text().split("\0")
     env_file.unlink()
     return output, dict(pair.split("=", 1) for pair in pairs if "=" in pair)
@@ -169,8 +159,13 @@ def run_python(text: str, environ: dict[str, str], cwd: Path, name: str) -> str:
     """Save text in the repository's folder and run it with the venv's Python."""
     script = cwd / name
     script.write_text(text)
+    return run_block([str(cwd / ".venv" / "bin" / "python"), script.name], text, environ, cwd)
+
+
+def run_block(command: list[str], text: str, environ: dict[str, str], cwd: Path) -> str:
+    """Run one block's command; return its output, or fail showing the block and the output."""
     result = subprocess.run(
-        [str(cwd / ".venv" / "bin" / "python"), script.name],
+        command,
         cwd=cwd,
         env=environ,
         stdin=subprocess.DEVNULL,

@@ -5,38 +5,20 @@ emulator. (The portal's own log lines: tests/e2e/test_security_http.py.)"""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import requests
 
-from tests.support.processes import ROOT, free_port
+from tests.support.cli import run_cocoon, token_from_stdin
+from tests.support.processes import free_port
 
 USER, PASSWORD = "alex.originator@xy-company.com", "password1"
 CLIENT = ("exampleClientApplication", "exampleClientApplicationSecret")
 
 
 def cocoon(base_url: str, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
-    """`flask --app wsgi cocoon ARGS` in development against base_url."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("COCOON_", "PORTAL_"))}
-    environ.update(
-        PORTAL_ENV="development",
-        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",  # never contacted
-        COCOON_ACCESS_SERVICE_URL=base_url,
-        LOG_LEVEL="DEBUG",  # every log line there is
-        **env,
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "cocoon", *args],
-        cwd=ROOT,
-        env=environ,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        start_new_session=True,
-    )
+    """`flask --app wsgi cocoon ARGS` in development against base_url, at DEBUG."""
+    return run_cocoon(base_url, *args, stdin=stdin, env={"LOG_LEVEL": "DEBUG", **env})
 
 
 def pieces(secret: str) -> list[str]:
@@ -63,13 +45,7 @@ def test_no_command_prints_a_secret_it_was_not_asked_for(access_service):
     runs = {
         "token": cocoon(url, "token", "--username", USER, COCOON_PASSWORD=PASSWORD),
         "token, access token only, stdin": cocoon(
-            url,
-            "token",
-            "--username",
-            USER,
-            "--password-stdin",
-            "--access-token-only",
-            stdin=PASSWORD + "\n",
+            url, *token_from_stdin(USER, "--access-token-only"), stdin=PASSWORD + "\n"
         ),
         "token, wrong password": cocoon(
             url, "token", "--username", USER, COCOON_PASSWORD="wrong-pw-123"
