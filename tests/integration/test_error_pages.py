@@ -9,6 +9,7 @@ import pytest
 
 from app import create_app
 from config import Settings
+from config.log_format import JsonFormatter
 
 
 @pytest.fixture()
@@ -32,7 +33,9 @@ def test_the_500_page_shows_the_request_id_that_the_logs_carry(failing_client, c
     assert "Traceback" not in page and "a bug" not in page
     errors = [record for record in caplog.records if record.exc_info]
     assert [record.request_id for record in errors] == [request_id]  # logged once, with the id
-    access = [json.loads(r.getMessage()) for r in caplog.records if r.name == "portal.access"]
+    access = [
+        json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "portal.access"
+    ]
     assert [line["request_id"] for line in access] == [request_id]
 
 
