@@ -27,7 +27,7 @@ from .accounts import Accounts
 from .approvals import Approvals
 from .data import DirectoryFile
 from .errors import register_error_handlers
-from .extensions import EXTENSION_NAME, Services
+from .extensions import EXTENSION_NAME, Components
 from .keys import Signer, load_or_create_key
 from .settings import load_settings
 from .store import MemoryStore, RedisStore, Store
@@ -42,7 +42,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Create the emulator: settings, services, session cookie, blueprints and error pages.
+    """Create the emulator: settings, components, session cookie, blueprints and error pages.
 
     config may hold `CLOCK` (a callable returning epoch seconds), so tests can move time.
     """
@@ -50,8 +50,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_settings(config))
     # Token responses keep the platform's field order.
     cast(DefaultJSONProvider, app.json).sort_keys = False
-    services = init_services(app)
-    configure_session(app, services.signer)
+    parts = init_components(app)
+    configure_session(app, parts.signer)
     register_blueprints(app)
     register_error_handlers(app)
     resource_server.init_app(app)
@@ -59,7 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def init_services(app: Flask) -> Services:
+def init_components(app: Flask) -> Components:
     """Load clients and users, the signing key and the store (Redis when REDIS_URL is set)."""
     clock = app.config.get("CLOCK") or time.time
     signer = Signer(load_or_create_key(app.config["SIGNING_KEY_FILE"]))
@@ -79,9 +79,9 @@ def init_services(app: Flask) -> Services:
         clock=clock,
     )
     users = Users(DirectoryFile(app.config["DATA_FILE"]), store, clock)
-    services = Services(users, store, signer, tokens, approvals, Accounts(store), clock)
-    app.extensions[EXTENSION_NAME] = services
-    return services
+    parts = Components(users, store, signer, tokens, approvals, Accounts(store), clock)
+    app.extensions[EXTENSION_NAME] = parts
+    return parts
 
 
 def configure_session(app: Flask, signer: Signer) -> None:

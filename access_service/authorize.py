@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from .data import Client, User
 from .errors import OAuthError, error_page, invalid_request
-from .extensions import services
+from .extensions import components
 from .forms import ApprovalForm
 from .grants import parse_scope, validate_scope
 from .pkce import SUPPORTED_METHODS, is_valid_challenge
@@ -51,7 +51,7 @@ def authorize() -> Response | str | tuple[str, int]:
         return _approved(auth_request, client, user)
     if client.remember_approvals:
         # `ApprovalStoreUserApprovalHandler.checkForPreApproval`: approved before, not again.
-        approvals = services().approvals
+        approvals = components().approvals
         approval_id = approvals.find(user.username, client.client_id, auth_request["scope"])
         if approval_id:
             return _approved({**auth_request, "approval_id": approval_id}, client, user)
@@ -69,7 +69,7 @@ def approve_or_deny() -> Response | tuple[str, int]:
     user = current_user()
     if auth_request is None or user is None or user.username != auth_request["user_name"]:
         return error_page("invalid_request", "Cannot approve uninitialized authorization request.")
-    client = services().directory.client(auth_request["client_id"])
+    client = components().directory.client(auth_request["client_id"])
     if client is None:
         return error_page("invalid_client", "Bad client credentials", 401)
     if request.form.get("user_oauth_approval") != "true":
@@ -77,7 +77,7 @@ def approve_or_deny() -> Response | tuple[str, int]:
         return _error_redirect(auth_request, "access_denied", "User denied access", fragment)
     # Recorded for the user's list of approved applications (and, for clients that remember
     # approvals, to skip this page next time); withdrawing it ends the tokens made under it.
-    approval_id = services().approvals.approve(
+    approval_id = components().approvals.approve(
         user.username, client.client_id, auth_request["scope"]
     )
     return _approved({**auth_request, "approval_id": approval_id}, client, user)
@@ -99,7 +99,7 @@ def _client_and_redirect(params: dict[str, str]) -> tuple[Client, str]:
     shows it as a 401 `BadClientCredentialsException`. The URI rules are
     `DefaultRedirectResolver`'s; both kinds of error show a page, never a redirect.
     """
-    client = services().directory.client(params.get("client_id"))
+    client = components().directory.client(params.get("client_id"))
     if client is None:
         raise ClientProblem("invalid_client", "Bad client credentials", 401)
     if not (client.allows("authorization_code") or client.allows("implicit")):
@@ -157,7 +157,7 @@ def _authorization_request(
 
 def _approved(auth_request: dict[str, Any], client: Client, user: User) -> Response:
     """Redirect with a fresh code, or with an access token in the fragment (implicit)."""
-    tokens = services().tokens
+    tokens = components().tokens
     if auth_request["response_type"] == "code":
         # The code remembers who approved what, for whom, and the PKCE challenge it must meet.
         code = tokens.new_code({**auth_request, "authorities": user.authorities})

@@ -48,14 +48,14 @@ class Client(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     def resolve_post_logout_redirect(self, requested: str) -> str | None:
         """requested when it is one of this client's post-logout URIs (exactly, or by the loopback
         rule), else None: the same rules as redirect URIs."""
-        if requested in self.post_logout_redirect_uris:
-            return requested
-        if self.loopback_redirect_any_port and any(
-            _same_loopback_uri_but_port(requested, registered)
-            for registered in self.post_logout_redirect_uris
-        ):
-            return requested
-        return None
+        return requested if self._registered(requested, self.post_logout_redirect_uris) else None
+
+    def _registered(self, requested: str, registered: list[str]) -> bool:
+        """requested is one of registered exactly, or by the loopback rule where it applies."""
+        return requested in registered or (
+            self.loopback_redirect_any_port
+            and any(_same_loopback_uri_but_port(requested, uri) for uri in registered)
+        )
 
     def resolve_redirect(self, requested: str | None) -> str | None:
         """The redirect URI to use for requested, or None when it is not registered."""
@@ -64,14 +64,7 @@ class Client(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             if len(self.registered_redirect_uris) == 1:
                 return self.registered_redirect_uris[0]
             return None
-        if requested in self.registered_redirect_uris:
-            return requested
-        if self.loopback_redirect_any_port and any(
-            _same_loopback_uri_but_port(requested, registered)
-            for registered in self.registered_redirect_uris
-        ):
-            return requested
-        return None
+        return requested if self._registered(requested, self.registered_redirect_uris) else None
 
 
 class User(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -1,4 +1,4 @@
-"""The emulator's collaborators, made once per app and reached from views through `services()`."""
+"""The emulator's collaborators, made once per app and reached from views through `components()`."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ EXTENSION_NAME = "access_service"
 
 
 @dataclass
-class Services:
+class Components:
     """Users and clients, the state store, the signing key, tokens, approvals and accounts."""
 
     users: Users
@@ -37,6 +37,6 @@ class Services:
         return self.users.directory
 
 
-def services() -> Services:
-    """The current app's services."""
+def components() -> Components:
+    """The current app's components."""
     return current_app.extensions[EXTENSION_NAME]

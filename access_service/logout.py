@@ -18,7 +18,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from .errors import NO_STORE, error_page
-from .extensions import services
+from .extensions import components
 from .forms import SignOutForm
 from .signin import sign_out
 
@@ -44,7 +44,7 @@ def end_session() -> Response | tuple[str, int, dict[str, str]]:
     sign_out()
     client_id = request.args.get("client_id")
     uri = request.args.get("post_logout_redirect_uri")
-    client = services().directory.client(client_id) if client_id else None
+    client = components().directory.client(client_id) if client_id else None
     if client_id is not None and client is None:
         return (
             *error_page("invalid_client", f"No client with requested id: {client_id}"),

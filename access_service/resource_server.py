@@ -23,7 +23,7 @@ from typing import Any, cast
 from flask import Flask, g, request
 
 from .errors import OAuthError
-from .extensions import services
+from .extensions import components
 from .tokens import InvalidToken
 
 REALM = "oauth2-resource"  # `ResourceServerSecurityConfigurer`'s default resource id
@@ -66,11 +66,11 @@ def bearer_token() -> str | None:
 def check(token: str) -> dict[str, Any]:
     """The claims of a token the user API accepts; raises the 401 OAuthError otherwise."""
     try:
-        claims = services().tokens.check_access_token(token)
+        claims = components().tokens.check_access_token(token)
     except InvalidToken as exc:
         message = "Access token expired" if exc.expired else "Invalid access token"
         raise _unauthenticated("invalid_token", f"{message}: {token}") from None
-    if services().directory.client(claims.get("client_id")) is None:
+    if components().directory.client(claims.get("client_id")) is None:
         raise _unauthenticated("invalid_token", f"Client not valid: {claims.get('client_id')}")
     return claims
 

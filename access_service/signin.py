@@ -11,7 +11,7 @@ from flask import Blueprint, redirect, render_template, session, url_for
 from werkzeug.wrappers import Response
 
 from .data import User
-from .extensions import services
+from .extensions import components
 from .forms import CodeForm, SignInForm, SignOutForm
 from .totp import verify_code
 from .users import AccountStatusError
@@ -33,13 +33,13 @@ WRONG = "Incorrect email or password."  # one message: no account enumeration
 def current_user() -> User | None:
     """The signed-in user, or None."""
     sid = session.get("sid")
-    record = services().store.get(f"signin:{sid}") if sid else None
-    return services().directory.user(record["username"]) if record else None
+    record = components().store.get(f"signin:{sid}") if sid else None
+    return components().directory.user(record["username"]) if record else None
 
 
 def sign_in(user: User) -> dict[str, Any] | None:
     """Start a new sign-in session for user; returns the pending authorize parameters."""
-    store = services().store
+    store = components().store
     if old_sid := session.get("sid"):
         store.delete(f"signin:{old_sid}")
     pending = session.get(PENDING_AUTHORIZE)
@@ -54,7 +54,7 @@ def sign_in(user: User) -> dict[str, Any] | None:
 def sign_out() -> None:
     """End this browser's sign-in session, here and in the store."""
     if sid := session.get("sid"):
-        services().store.delete(f"signin:{sid}")
+        components().store.delete(f"signin:{sid}")
     session.clear()
 
 
@@ -65,15 +65,15 @@ def login() -> Response | str | tuple[str, int]:
     message, status = None, 200
     if form.validate_on_submit():
         try:
-            user = services().users.authenticate(form.username.data, form.password.data)
+            user = components().users.authenticate(form.username.data, form.password.data)
         except AccountStatusError as exc:
             user, message = None, LOCKED if "locked" in str(exc) else "This account is disabled."
         else:
             message = None if user else WRONG
-            if user is None and services().users.is_locked(form.username.data):
+            if user is None and components().users.is_locked(form.username.data):
                 message = LOCKED  # this failure was the one too many
         if user is not None and user.mfa_enabled:
-            clock = services().clock
+            clock = components().clock
             session[PENDING_CODE] = {
                 "username": user.username,
                 "until": clock() + CODE_STEP_SECONDS,
@@ -91,9 +91,9 @@ def login() -> Response | str | tuple[str, int]:
 def code() -> Response | str | tuple[str, int]:
     """The second step for two-factor users: the code from their authenticator app."""
     pending = session.get(PENDING_CODE)
-    users = services().users
+    users = components().users
     user = users.directory.user(pending["username"]) if pending else None
-    if pending is None or user is None or pending["until"] < services().clock():
+    if pending is None or user is None or pending["until"] < components().clock():
         session.pop(PENDING_CODE, None)
         return redirect(url_for("signin.login"), 303)
     form = CodeForm()
@@ -103,11 +103,11 @@ def code() -> Response | str | tuple[str, int]:
             session.pop(PENDING_CODE, None)
             message = LOCKED
         elif verify_code(
-            services().store,
+            components().store,
             user.username,
             user.totp_secret or "",
             form.code.data,
-            services().clock(),
+            components().clock(),
         ):
             return _signed_in(user)
         elif users.failed(user.username):
@@ -124,7 +124,7 @@ def _signed_in(user: User) -> Response:
 
     302, as Spring Security's `SavedRequestAwareAuthenticationSuccessHandler` redirects.
     """
-    services().users.succeeded(user.username)
+    components().users.succeeded(user.username)
     pending = sign_in(user)
     if pending is not None:
         # Back to our own authorize endpoint, its parameters re-encoded by us.

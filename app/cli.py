@@ -57,7 +57,7 @@ def token_command(username: str, password_stdin: bool, access_token_only: bool) 
     password = read_secret("password", "COCOON_PASSWORD", password_stdin)
     if password is None:
         password = click.prompt("Password", hide_input=True, err=True)
-    tokens = token_call(lambda client: client.password_grant(username, password))
+    tokens = token_call(lambda client: client.password_grant(username, password), password)
     print_tokens(tokens, access_token_only)
 
 
@@ -74,7 +74,8 @@ def refresh_command(refresh_token_stdin: bool, access_token_only: bool) -> None:
         )
     # refresh() reads only the refresh token of the set it is given.
     previous = TokenSet(access_token="", refresh_token=refresh_token)
-    print_tokens(token_call(lambda client: client.refresh(previous)), access_token_only)
+    tokens = token_call(lambda client: client.refresh(previous), refresh_token)
+    print_tokens(tokens, access_token_only)
 
 
 @commands.command("me")
@@ -93,16 +94,17 @@ def me_command(username: str, password_stdin: bool) -> None:
     try:
         account = api.me()
     except SessionOver as exc:
-        raise click.ClickException(f"the access-service refused: {exc}") from None
+        message = f"the access-service refused: {exc}"
     except NotPermitted:
-        raise click.ClickException(
-            "the platform does not let this account read its own details (403)"
-        ) from None
+        message = "the platform does not let this account read its own details (403)"
     except PlatformError as exc:
-        raise click.ClickException(f"the user API failed: {exc} ({api.base_url})") from None
+        message = f"the user API failed: {exc} ({api.base_url})"
     except (ClientConfigurationError, InvalidTokenResponse, AccessServiceUnavailable) as exc:
-        raise click.ClickException(explain(exc, settings.token_endpoint)) from None
-    click.echo(msgspec.json.format(msgspec.json.encode(account), indent=2))
+        message = explain(exc, settings.token_endpoint)
+    else:
+        click.echo(msgspec.json.format(msgspec.json.encode(account), indent=2))
+        return
+    raise click.ClickException(message.replace(password, "[redacted]"))
 
 
 def read_secret(what: str, variable: str, from_stdin: bool) -> str | None:
@@ -115,8 +117,12 @@ def read_secret(what: str, variable: str, from_stdin: bool) -> str | None:
     return os.environ.get(variable) or None
 
 
-def token_call(call: Callable[[AccessServiceClient], TokenSet]) -> TokenSet:
-    """Run a token call with the app's client; failures become one line on stderr, exit 1."""
+def token_call(call: Callable[[AccessServiceClient], TokenSet], secret: str) -> TokenSet:
+    """Run a token call with the app's client; failures become one line on stderr, exit 1.
+
+    The access-service may quote what it refused (Spring: "Invalid refresh token: <token>"):
+    the secret sent, a password or a refresh token, is never repeated in that line.
+    """
     client: AccessServiceClient = current_app.extensions["portal"].client
     quiet_stdout()
     try:
@@ -127,7 +133,8 @@ def token_call(call: Callable[[AccessServiceClient], TokenSet]) -> TokenSet:
         InvalidTokenResponse,
         AccessServiceUnavailable,
     ) as exc:
-        raise click.ClickException(explain(exc, client.token_endpoint)) from None
+        message = explain(exc, client.token_endpoint)
+    raise click.ClickException(message.replace(secret, "[redacted]"))
 
 
 def explain(exc: Exception, token_endpoint: str) -> str:

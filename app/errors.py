@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from flask import Flask, redirect, render_template, request, session
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import (
@@ -15,22 +18,16 @@ from werkzeug.exceptions import (
 )
 from werkzeug.wrappers import Response
 
-from app.auth import endings
-from app.auth.session_tokens import UNSAVED, to_sign_in
+from app.auth.session_tokens import UNSAVED
 from app.cocoon.errors import (
     AccessServiceUnavailable,
     ClientConfigurationError,
     InvalidTokenResponse,
-    NotFound,
-    NotPermitted,
-    PlatformError,
-    PlatformUnavailable,
-    Rejected,
-    SessionOver,
     TokenRefused,
-    UnusableAnswer,
 )
 from app.cocoon.keys import TokenVerificationError
+from app.extensions import limiter
+from app.logs import REQUEST_ID_KEY
 from app.metrics import REDIS_ERRORS, SIGN_IN_FAILURES
 from app.sessions import SessionStoreUnavailable
 
@@ -41,15 +38,30 @@ TITLES = {
     403: "Not allowed",
     404: "Page not found",
     405: "Method not allowed",
-    429: "Too many attempts",
+    429: "Too many sign-ins",
     500: "Something went wrong",
     502: "Sign-in service error",
     503: "Temporarily unavailable",
     504: "Sign-in service timed out",
 }
 # Endpoints that work without the session store: probes and assets.
-NO_SESSION_NEEDED = {"health.healthz", "health.readyz", "static", "metrics.metrics_endpoint"}
+NO_SESSION_NEEDED = {
+    "health.healthz",
+    "health.readyz",
+    "static",
+    "pages.favicon",
+    "metrics.metrics_endpoint",
+}
 RETRY_AFTER_SECONDS = "5"
+# How a rate limit's window is said: "120 a minute", "1000 every 10 minutes".
+PERIODS = {
+    "second": "a second",
+    "minute": "a minute",
+    "hour": "an hour",
+    "day": "a day",
+    "month": "a month",
+    "year": "a year",
+}
 # What "the session store is down" looks like, wherever it is raised.
 STORE_ERRORS = (RedisError, SessionStoreUnavailable)
 
@@ -57,11 +69,18 @@ STORE_ERRORS = (RedisError, SessionStoreUnavailable)
 def render_error(
     status: int, message: str | None = None, title: str | None = None
 ) -> tuple[str, int, dict]:
-    """The error page for status, with a plain-language message (and title)."""
+    """The error page for status, with a plain-language message (and title); a server error
+    also shows the request's id, which support finds in the log lines of that request."""
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status in (429, 503) else {}
-    title = title or TITLES.get(status, "Error")
+    request_id = request.environ.get(REQUEST_ID_KEY) if status >= 500 else None
     return (
-        render_template("errors/error.html", status=status, title=title, message=message),
+        render_template(
+            "errors/error.html",
+            status=status,
+            title=title or TITLES.get(status, "Error"),
+            message=message,
+            request_id=request_id,
+        ),
         status,
         headers,
     )
@@ -99,6 +118,31 @@ def handle_untrusted_host(exc: SecurityError) -> tuple[str, int, dict]:
         400,
         {"Content-Type": "text/plain; charset=utf-8"},
     )
+
+
+def handle_rate_limited(exc: RateLimitExceeded) -> tuple[str, int, dict]:
+    """Too many sign-ins started from one address (LOGIN_RATE_LIMIT): the page and Retry-After
+    say when the limit lets the next one through, as the limit's own window says."""
+    rate = exc.limit.limit
+    period = rate.GRANULARITY.name
+    window = PERIODS[period] if rate.multiples == 1 else f"every {rate.multiples} {period}s"
+    try:
+        reset_at = limiter.current_limit.reset_at  # type: ignore[union-attr]
+    except (AttributeError, RedisError):  # no limit recorded, or its store unreachable: the
+        # whole window is the honest answer
+        reset_at = time.time() + rate.get_expiry()
+    wait = max(1, math.ceil(reset_at - time.time()))
+    when = (
+        f"{wait} second{'s' if wait > 1 else ''}"
+        if wait < 120
+        else f"{math.ceil(wait / 60)} minutes"
+    )
+    page, status, headers = render_error(
+        429,
+        f"Too many sign-ins have started from your network: this portal allows {rate.amount} "
+        f"{window} from one address. Please try again in {when}.",
+    )
+    return page, status, {**headers, "Retry-After": str(wait)}
 
 
 def handle_csrf_error(exc: CSRFError) -> tuple[str, int, dict] | Response:
@@ -162,49 +206,8 @@ ACCESS_SERVICE_ERRORS: dict[type[Exception], tuple[int, str, str, int]] = {
 }
 
 
-# The platform's user API (app/cocoon/api.py): status, title, message and log level.
-PLATFORM_ERRORS: dict[type[PlatformError], tuple[int, str, str, int]] = {
-    NotPermitted: (
-        403,
-        "Not permitted for your account",
-        "Your Cocoon Data account may not do this. Ask your administrator if you need to.",
-        logging.INFO,
-    ),
-    NotFound: (404, "Not found", "Cocoon Data has no such item for your account.", logging.INFO),
-    PlatformUnavailable: (
-        503,
-        "Cocoon Data is unavailable",
-        "The platform is unavailable at the moment. Nothing was changed; please try again soon.",
-        logging.WARNING,
-    ),
-    UnusableAnswer: (
-        502,
-        "Cocoon Data error",
-        "Cocoon Data gave an answer this portal cannot use. Nothing was changed here.",
-        logging.ERROR,
-    ),
-}
 # Blueprints whose forms go back to their own page when their CSRF token fails.
 FORM_PAGES = {"account"}
-
-
-def handle_platform_error(exc: PlatformError) -> tuple[str, int, dict]:
-    """A call to the platform's user API that failed; the session is kept."""
-    if isinstance(exc, Rejected):  # a view shows it beside its field; elsewhere, this page
-        return render_error(400, exc.message)
-    status, title, message, level = next(
-        meaning for kind, meaning in PLATFORM_ERRORS.items() if isinstance(exc, kind)
-    )
-    log.log(level, "user API call failed: %s", exc)
-    return render_error(status, message, title)
-
-
-def handle_session_over(exc: SessionOver) -> Response:
-    """The platform ended the session (a refused refresh, a token refused twice): it ends here
-    too, and the person signs in again, back to this page (a GET: nothing is replayed)."""
-    log.info("platform session over, signing out: %s", exc)
-    endings.session_over()
-    return to_sign_in()
 
 
 def handle_access_service_error(exc: Exception) -> tuple[str, int, dict]:
@@ -222,12 +225,11 @@ def register_error_handlers(app: Flask) -> None:
     """Install the handlers and the session-store check on app."""
     app.before_request(require_session_store)
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(RateLimitExceeded, handle_rate_limited)
     app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(RedisError, _store_down)
     app.register_error_handler(SessionStoreUnavailable, _store_down)
     app.register_error_handler(InternalServerError, handle_internal_error)
     for error in ACCESS_SERVICE_ERRORS:
         app.register_error_handler(error, handle_access_service_error)
-    app.register_error_handler(SessionOver, handle_session_over)
-    app.register_error_handler(PlatformError, handle_platform_error)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, g, jsonify
 
 from ..accounts import DETAILS
 from ..data import User
-from ..extensions import services
+from ..extensions import components
 from ..resource_server import requires
 from .boot import BootError, json_body
 
@@ -29,7 +29,7 @@ MAX_LENGTH = 255
 
 def signed_in_user() -> User:
     """The user whose token this is; 404 when the account is gone from the data file."""
-    user = services().directory.user(g.token["user_name"])
+    user = components().directory.user(g.token["user_name"])
     if user is None:
         raise BootError(404, f"User {g.token['user_name']} not found")
     return user
@@ -39,7 +39,7 @@ def signed_in_user() -> User:
 @requires("PERM_USERINFO_GETSELF")
 def get_account() -> Response:
     """The signed-in user's account."""
-    return jsonify(services().accounts.account(signed_in_user()))
+    return jsonify(components().accounts.account(signed_in_user()))
 
 
 @bp.put("")
@@ -48,14 +48,14 @@ def put_account() -> Response:
     """Replace the four details; the updated account. 400 for a bad member or mobile number."""
     user = signed_in_user()
     details = validate_details(json_body())
-    return jsonify(services().accounts.replace_details(user, details))
+    return jsonify(components().accounts.replace_details(user, details))
 
 
 @bp.put("/expire")
 @requires("PERM_SELF_REVOKE_TOKENS")
 def expire() -> tuple[str, int]:
     """Every refresh token of the user stops working now; access tokens live until their exp."""
-    services().tokens.expire_user_tokens(signed_in_user().username)
+    components().tokens.expire_user_tokens(signed_in_user().username)
     return "", 200
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify
 
-from ..extensions import services
+from ..extensions import components
 from ..resource_server import requires
 from .account import signed_in_user
 from .boot import BootError
@@ -24,9 +24,9 @@ bp = Blueprint("applications", __name__, url_prefix="/api/v1/users/me/applicatio
 @requires("PERM_APP_APPROVAL_LIST")
 def list_approvals() -> Response:
     """The user's approvals, oldest first."""
-    directory = services().directory
+    directory = components().directory
     applications = []
-    for approval in services().approvals.list(signed_in_user().username):
+    for approval in components().approvals.list(signed_in_user().username):
         client = directory.client(approval["clientId"])
         created = datetime.fromtimestamp(approval["createdAt"], UTC)
         applications.append(
@@ -44,9 +44,9 @@ def list_approvals() -> Response:
 @requires("PERM_APP_APPROVAL_REVOKE")
 def delete_approval(approval_id: str) -> tuple[str, int]:
     """Withdraw an approval and end the tokens made under it; 404 if the user has no such one."""
-    removed = services().approvals.withdraw(signed_in_user().username, approval_id)
+    removed = components().approvals.withdraw(signed_in_user().username, approval_id)
     if removed is None:
         raise BootError(404, f"No approval with id {approval_id}")
     for jti, exp in removed["tokens"]:
-        services().tokens.revoke_access_token(jti, exp)
+        components().tokens.revoke_access_token(jti, exp)
     return "", 200

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from ..extensions import services
+from ..extensions import components
 
 REASONS = {
     400: "Bad Request",
@@ -28,7 +28,7 @@ class BootError(Exception):
 def boot_error(status: int, message: str) -> Response:
     """`DefaultErrorAttributes`: `{"timestamp", "status", "error", "message", "path"}`, the
     timestamp in ISO 8601 with milliseconds and offset, as Boot's Jackson writes a `Date`."""
-    moment = datetime.fromtimestamp(services().clock(), UTC)
+    moment = datetime.fromtimestamp(components().clock(), UTC)
     body: dict[str, Any] = {
         "timestamp": moment.isoformat(timespec="milliseconds"),
         "status": status,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from ..accounts import NOTIFICATION_CHOICES
-from ..extensions import services
+from ..extensions import components
 from ..resource_server import requires
 from .account import signed_in_user
 from .boot import BootError, json_body
@@ -32,13 +32,13 @@ def put_email() -> Response:
     code = json_body().get("code")
     if code not in NOTIFICATION_CHOICES:
         raise BootError(400, f"code must be one of {', '.join(NOTIFICATION_CHOICES)}")
-    services().accounts.choose_email_notifications(signed_in_user(), code)
+    components().accounts.choose_email_notifications(signed_in_user(), code)
     return _preferences()
 
 
 def _preferences() -> Response:
     """The choices with the user's current one selected."""
-    current = services().accounts.email_notifications(signed_in_user())
+    current = components().accounts.email_notifications(signed_in_user())
     choices = [
         {"name": name, "code": code, "selected": code == current}
         for code, name in NOTIFICATION_CHOICES.items()

@@ -208,11 +208,11 @@ def login_required(view: F) -> F:
         parts = components()
         now = parts.clock()
         due = refresh_due(
-            account.get("expires_at"),
-            account.get("obtained_at") or 0.0,
-            bool(account.get("refreshable")),
-            now,
-            parts.settings.refresh_leeway,
+            expires_at=account.get("expires_at"),
+            obtained_at=account.get("obtained_at") or 0.0,
+            refreshable=bool(account.get("refreshable")),
+            now=now,
+            max_leeway=parts.settings.refresh_leeway,
         )
         if due:
             try:

@@ -39,6 +39,13 @@ def _login_limit() -> str:
     return components().settings.login_rate_limit
 
 
+def _login_cost() -> int:
+    """A sign-in is counted once: not at the hop to the redirect URI's origin (which only
+    redirects), only at the /login that starts it."""
+    hop = origin(request.host_url) != _portal_origin() and not request.args.get("moved")
+    return 0 if hop else 1
+
+
 def _portal_origin() -> str:
     """The portal's public origin: the registered redirect URI's, else this request's."""
     redirect_uri = components().settings.redirect_uri
@@ -50,7 +57,7 @@ def _redirect_uri() -> str:
 
 
 @bp.get("/login")
-@limiter.limit(_login_limit)
+@limiter.limit(_login_limit, cost=_login_cost)
 def login() -> Response:
     """Send the browser to the access-service's sign-in, with a fresh state and PKCE."""
     next_path = safe_next(request.args.get("next")) or url_for("pages.profile")
@@ -80,8 +87,9 @@ def _refuse(status: int, reason: str, message: str) -> Response:
     abort(status, description=message)
 
 
+# Not rate limited: a sign-in is counted once, at /login. A callback that calls the token endpoint
+# needs a state that a counted /login made (single use); one without is refused before any call.
 @bp.get("/authcallback")
-@limiter.limit(_login_limit)
 def callback() -> Response | tuple[str, int]:
     """Check state, swap the code for tokens, store them in a new session."""
     started = pending.take(request.args.get("state", ""))

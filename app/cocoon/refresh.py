@@ -28,7 +28,12 @@ log = logging.getLogger(__name__)
 
 
 def refresh_due(
-    expires_at: float | None, obtained_at: float, refreshable: bool, now: float, max_leeway: float
+    *,
+    expires_at: float | None,
+    obtained_at: float,
+    refreshable: bool,
+    now: float,
+    max_leeway: float,
 ) -> bool:
     """The refresh decision: True when a token obtained at `obtained_at` and expiring at
     `expires_at` (epoch seconds) should be renewed at `now`, `max_leeway` seconds early at
@@ -43,19 +48,25 @@ def refresh_due(
 def tokens_due(tokens: TokenSet, now: float, max_leeway: float) -> bool:
     """refresh_due for a token set."""
     return refresh_due(
-        tokens.expires_at, tokens.obtained_at, bool(tokens.refresh_token), now, max_leeway
+        expires_at=tokens.expires_at,
+        obtained_at=tokens.obtained_at,
+        refreshable=bool(tokens.refresh_token),
+        now=now,
+        max_leeway=max_leeway,
     )
 
 
 class TokenStore(Protocol):
-    """Where one session's tokens are kept (see app/auth/session_tokens.py)."""
+    """Where one session's tokens are kept: its grant, which the user's sessions holding the
+    same refresh token share (app/cocoon/grants.py, app/auth/session_tokens.py).
+    """
 
     @property
     def key(self) -> str:
-        """Names the session, for its refresh lock."""
+        """Names the tokens (the grant), for their refresh lock."""
 
     def load(self) -> TokenSet | None:
-        """The tokens as stored now (None: the session is gone)."""
+        """The tokens as stored now (None: they are gone, signed out)."""
 
     def save(self, tokens: TokenSet) -> None:
         """Store tokens at once (before the lock is released)."""
@@ -67,7 +78,8 @@ class SessionGone(Exception):
 
 @dataclass
 class RefreshCoordinator:
-    """Refreshes a session's tokens under a per-session Redis lock.
+    """Refreshes a session's tokens under a Redis lock named by their store (the grant, so
+    every session holding the same refresh token waits on the same lock).
 
     The lock's timeout (seconds) outlives the longest token call (connect + read timeout), or
     a second worker could take the lock while the first still waits on the server and spend

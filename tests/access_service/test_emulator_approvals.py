@@ -34,6 +34,12 @@ def code_tokens(emulator: Emulator, browser, client: tuple[str, str]) -> dict:
     return response.get_json()
 
 
+def authorize_again(browser):
+    """The remembering client's authorize request, from a browser already signed in."""
+    query = {"response_type": "code", "client_id": REMEMBERING[0], "redirect_uri": DOC_REDIRECT}
+    return browser.get("/api/oauth/authorize", query_string=query)
+
+
 def test_approving_records_an_approval_listed_once_per_client(emulator):
     browser = emulator.browser()
     issued = code_tokens(emulator, browser, APPROVAL)
@@ -58,14 +64,7 @@ def test_withdrawing_ends_the_clients_tokens_and_it_asks_again(emulator):
     browser = emulator.browser()
     first = code_tokens(emulator, browser, REMEMBERING)
     # Remembered: the next authorize goes straight back with a code, no page.
-    again = browser.get(
-        "/api/oauth/authorize",
-        query_string={
-            "response_type": "code",
-            "client_id": REMEMBERING[0],
-            "redirect_uri": DOC_REDIRECT,
-        },
-    )
+    again = authorize_again(browser)
     assert again.status_code == 303 and "code" in query(again.location)
     other = emulator.password_grant(ALEX)  # not made under the approval: untouched
     [approval] = emulator.api("GET", APPROVALS, other["access_token"]).get_json()["applications"]
@@ -83,14 +82,7 @@ def test_withdrawing_ends_the_clients_tokens_and_it_asks_again(emulator):
     assert emulator.api("GET", "/api/v1/users/me", other["access_token"]).status_code == 200
     assert emulator.refresh(other["refresh_token"]).status_code == 200
     assert emulator.api("GET", APPROVALS, other["access_token"]).get_json() == {"applications": []}
-    asked = browser.get(
-        "/api/oauth/authorize",
-        query_string={
-            "response_type": "code",
-            "client_id": REMEMBERING[0],
-            "redirect_uri": DOC_REDIRECT,
-        },
-    )
+    asked = authorize_again(browser)
     assert asked.status_code == 200 and "Approve" in asked.get_data(as_text=True)
 
 

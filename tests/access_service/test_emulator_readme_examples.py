@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl
 def user_api_examples() -> list[str]:
     """The shell blocks of the README's user API section, in order."""
     section = README.read_text().split("## The user API", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+    return re.findall(r"```sh[^\n]*\n(.*?)```", section, flags=re.S)
 
 
 @pytest.fixture(scope="module")

@@ -101,6 +101,40 @@ def test_signed_out_visit_goes_through_sign_in_and_back(page, approval_portal, a
     assert page.locator("#user-name").inner_text() == USER
 
 
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, PHONE], ids=["wide", "phone"])
+def test_the_header_keeps_its_height_and_no_request_fails(
+    browser, viewport, approval_portal, access_service
+):
+    """Signing in does not push the page down (the header is as tall signed in as signed out),
+    and nothing a page asks for, the icon included, answers an error."""
+    context = browser.new_context(viewport=viewport)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    answers: list[tuple[int, str]] = []
+    page.on("response", lambda response: answers.append((response.status, response.url)))
+    header = page.locator("header.topbar")
+
+    page.goto(approval_portal.url + "/")
+    signed_out = header.bounding_box()["height"]
+    page.locator("main").get_by_role("link", name="Sign in").click()
+    sign_in_at_emulator(page)
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_url(approval_portal.url + "/profile")
+    on_profile = header.bounding_box()["height"]
+    page.goto(approval_portal.url + "/")
+    on_home = header.bounding_box()["height"]
+    icon = page.request.get(approval_portal.url + "/favicon.ico")
+    context.close()
+
+    assert signed_out > 0 and on_profile == signed_out and on_home == signed_out
+    assert [answer for answer in answers if answer[0] >= 400] == []
+    assert len(answers) >= 6
+    assert icon.status == 200 and icon.headers["content-type"] in (
+        "image/vnd.microsoft.icon",
+        "image/x-icon",
+    )
+
+
 def assert_on_screen(page, *controls) -> None:
     """Every control is visible and lies within the viewport's width; nothing scrolls sideways."""
     for control in controls:

@@ -122,7 +122,11 @@ def test_a_token_refused_by_the_platform_is_renewed_once_and_the_call_retried(
     caplog.clear()
     assert api.me().email == ALEX[0]
     assert token_requests(base, "refresh_token") == refreshes + 1
-    statuses = [record.status for record in caplog.records if hasattr(record, "status")]
+    statuses = [
+        record.status
+        for record in caplog.records
+        if getattr(record, "event", None) == "platform_call"
+    ]
     assert statuses == [401, 200]
 
 
