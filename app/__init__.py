@@ -14,7 +14,19 @@ from types import TracebackType
 from flask import Flask
 from redis import Redis
 
-from app import auth, cli, errors, health, logs, metrics_view, pages, security, templating
+from app import (
+    account,
+    auth,
+    cli,
+    errors,
+    health,
+    logs,
+    metrics_view,
+    pages,
+    platform_errors,
+    security,
+    templating,
+)
 from app.components import build_components
 from app.extensions import csrf, limiter
 from app.redis_client import make_redis
@@ -53,6 +65,7 @@ def create_app(
     logs.init_app(app, settings.log_level)
     security.init_app(app, settings)
     errors.register_error_handlers(app)
+    platform_errors.register_error_handlers(app)
     redis = redis or make_redis(settings)
     app.session_interface = PortalSessionInterface(
         redis,
@@ -123,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per concern."""
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics_view.bp)
     csrf.exempt(health.bp)

@@ -5,7 +5,9 @@ A session interface of our own, on Flask's `flask.sessions.SessionInterface` and
   ignored, and the request starts a new, empty session;
 - reading a session slides its idle timeout in the same call (GETEX): one Redis call a page;
 - a session is written back only when it changed: a page that only reads it writes nothing, and
-  so cannot write a stale copy over tokens another request has just refreshed;
+  so cannot write a stale copy over tokens another request has just refreshed; and a session
+  that was in Redis is written back only while it still is: one deleted meanwhile (signed out,
+  or ended from another browser) stays deleted;
 - the Redis TTL never outlives the absolute limit, counted from sign-in (`STARTED_AT`);
 - a Redis that cannot be reached gives an `unavailable` session (app/errors.py answers 503).
 Sessions are stored as msgpack (msgspec), so the sealed tokens are raw bytes, not base64.
@@ -124,7 +126,7 @@ class PortalSessionInterface(SessionInterface):
             return
         try:
             if session:
-                self.store_now(session.sid, session)
+                self.store_now(session.sid, session, existing_only=not session.new)
             else:
                 self.delete_now(session.sid)
         except RedisError as exc:
@@ -152,6 +154,7 @@ class PortalSessionInterface(SessionInterface):
         once, the session is stored under the new one when the request ends. Raises RedisError."""
         self.delete_now(session.sid)
         session.sid = new_sid()
+        session.new = True
         session.modified = True
 
     def open_stored(self, sid: str) -> dict[str, Any] | None:
@@ -176,14 +179,16 @@ class PortalSessionInterface(SessionInterface):
         the refresh lock, which re-reads the stored copy once held. Raises RedisError."""
         return self._decode(self.client.get(self.key_prefix + sid))
 
-    def store_now(self, sid: str, data: Mapping[str, Any]) -> None:
+    def store_now(self, sid: str, data: Mapping[str, Any], *, existing_only: bool = False) -> None:
         """Write `data` as session `sid` at once, with a TTL of the idle timeout cut at the
-        absolute limit. Raises RedisError."""
+        absolute limit; with `existing_only`, only if the session is still stored (SET XX).
+        Raises RedisError."""
         started_at = data.get(STARTED_AT)
         ttl = float(self.idle_timeout)
         if isinstance(started_at, int | float):
             ttl = min(ttl, started_at + self.absolute_timeout - self.clock())
-        self.client.set(self.key_prefix + sid, self.encoder.encode(dict(data)), ex=max(1, int(ttl)))
+        value = self.encoder.encode(dict(data))
+        self.client.set(self.key_prefix + sid, value, ex=max(1, int(ttl)), xx=existing_only)
 
     def delete_now(self, sid: str) -> None:
         """Delete session `sid` at once, so a sign-out holds even if the request fails later.

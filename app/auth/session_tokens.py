@@ -1,9 +1,10 @@
-"""The signed-in user's tokens in their server-side session: sign in, read, refresh, sign out.
+"""The signed-in user's tokens, reached from their server-side session: sign in, read, refresh.
 
-The session holds two things: the sealed token set, and its `account` summary (user name,
-authorities, scopes, expiry; no token). Pages render from the summary and decide from it whether
-a refresh is due, so a signed-in page costs one Redis read and opens no seal. The tokens
-themselves never leave the server.
+A signed-in session holds the id of its grant (app/cocoon/grants.py: the sealed tokens, shared by
+the user's sessions that the platform gave the same refresh token) and an `account` summary
+(user name, authorities, scopes, expiry; no token). Pages render from the summary and decide
+from it whether a refresh is due, so a signed-in page costs one Redis read and opens no seal.
+The tokens themselves never leave the server. Ending sessions: app/auth/endings.py.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import g, redirect, session, url_for
+from flask import g, redirect, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
+from app.auth import endings
 from app.cocoon.errors import (
     AccessServiceError,
     AccessServiceUnavailable,
@@ -31,81 +33,68 @@ from app.logs import log_user
 from app.metrics import REFRESHES
 from app.security import CSRF_FIELD, request_target, url_with_next
 from app.sessions import STARTED_AT, current_interface, current_session
+from app.user_sessions import ACCOUNT, GRANT
 
 log = logging.getLogger(__name__)
 
-TOKENS = "tokens"
-ACCOUNT = "account"
+USER_AGENT = "user_agent"  # the browser's User-Agent at sign-in (at most 512 characters)
+SEEN_AT = "seen_at"  # epoch seconds of the latest page, to the minute (SEEN_EVERY)
+SEEN_EVERY = 60.0  # a page writes its session back at most this often to note it
+UNSAVED = "unsaved"  # in a `next`: the form sent when the session had ended was not saved
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class SessionTokenStore:
-    """The tokens of this request's session as stored in Redis: load, save, clear.
+class GrantTokenStore:
+    """The tokens of this request's session, in its grant, as stored in Redis now: for the
+    refresh lock (app/cocoon/refresh.py), which is the grant's."""
 
-    Used under the refresh lock (app/cocoon/refresh.py), so it reads and writes Redis at once
-    rather than the request's copy, which another worker may have outdated meanwhile.
-    """
-
-    def __init__(self) -> None:
-        self.interface = current_interface()
-        self.session = current_session()
-        self.sealer = components().sealer
+    def __init__(self, grant_id: str) -> None:
+        self.grant_id = grant_id
+        self.grants = components().grants
+        self.loaded: TokenSet | None = None
 
     @property
     def key(self) -> str:
-        """The session id, naming the refresh lock."""
-        return self.session.sid
+        """The grant id, naming the refresh lock."""
+        return self.grant_id
 
     def load(self) -> TokenSet | None:
-        """The stored tokens (None: the session is gone or holds none). This request's copy
-        takes them too, so that a later write-back of the session cannot restore older ones."""
-        stored = self.interface.load_stored(self.session.sid) or {}
-        sealed = stored.get(TOKENS)
-        if not sealed:
-            return None
-        self.session.adopt({TOKENS: sealed, ACCOUNT: stored.get(ACCOUNT)})
-        return self.sealer.open(sealed)
+        """The grant's tokens (None: it has ended)."""
+        self.loaded = self.grants.load(self.grant_id)
+        return self.loaded
 
     def save(self, tokens: TokenSet) -> None:
-        """Store tokens and their summary in Redis now, and in this request's session."""
-        stored = self.interface.load_stored(self.session.sid)
-        if stored is None:
+        """Store refreshed tokens, unless this session has ended meanwhile (SessionGone)."""
+        if current_interface().load_stored(current_session().sid) is None:
             raise SessionGone()
-        update = {TOKENS: self.sealer.seal(tokens), ACCOUNT: tokens.summary()}
-        self.interface.store_now(self.session.sid, {**stored, **update})
-        self.session.adopt(update)
-
-    def clear(self) -> None:
-        """Delete the session from Redis at once and empty this request's copy."""
-        self.interface.delete_now(self.session.sid)
-        self.session.clear()
+        self.grants.save(self.grant_id, tokens, previous=self.loaded)
 
 
 def sign_in(tokens: TokenSet) -> None:
-    """Store tokens in the session and give it a new id (stops session fixation)."""
+    """Store tokens in a grant, start a session holding it under a new id (stops session
+    fixation), and index the session under its user."""
     parts = components()
-    session[TOKENS] = parts.sealer.seal(tokens)
+    now = parts.clock()
+    session[GRANT] = parts.grants.create_or_join(tokens)
     session[ACCOUNT] = tokens.summary()
-    session[STARTED_AT] = parts.clock()
+    session[STARTED_AT] = session[SEEN_AT] = now
+    session[USER_AGENT] = (request.user_agent.string or "")[:512]
     # A new CSRF secret for the new session, drawn now: pages that only read the session then
-    # never write it back (a write-back could restore tokens another request has refreshed).
+    # never write it back.
     session.pop(CSRF_FIELD, None)
     generate_csrf()
-    current_interface().regenerate(current_session())
-
-
-def sign_out() -> TokenSet | None:
-    """Delete the session from Redis at once; return the tokens it held."""
-    tokens = stored_tokens()
-    SessionTokenStore().clear()
-    return tokens
+    interface, portal_session = current_interface(), current_session()
+    interface.regenerate(portal_session)
+    interface.store_now(portal_session.sid, portal_session)  # stored before it is indexed
+    if tokens.user_name:
+        parts.user_sessions(interface).add(tokens.user_name, portal_session.sid, now)
 
 
 def signed_in_user() -> str | None:
     """The user name of a signed-in session ('' when the token names nobody), else None."""
     account = session.get(ACCOUNT)
-    if not account or TOKENS not in session:
+    if not account or GRANT not in session:
         return None
     user = account.get("user_name") or ""
     log_user(user)
@@ -123,22 +112,24 @@ def current_tokens() -> TokenSet | None:
 
 
 def stored_tokens() -> TokenSet | None:
-    """The session's tokens as this request read them, without refreshing; None when signed
-    out, or when they cannot be opened (sealed with a retired key, tampered with, or stored
-    by a release that did not check them: the session is then emptied)."""
-    sealed = session.get(TOKENS)
-    if not sealed:
+    """The tokens of the session's grant as stored now, without refreshing; None when signed
+    out, when the grant has ended (signed out elsewhere), or when they cannot be opened (sealed
+    with a retired key, tampered with): the session is then emptied."""
+    grant_id = session.get(GRANT)
+    if not grant_id:
         return None
     try:
-        return components().sealer.open(sealed)
+        tokens = components().grants.load(grant_id)
     except (SealError, InvalidTokenResponse) as exc:
         log.warning("dropping a session whose tokens cannot be used: %s", exc)
+        tokens = None
+    if tokens is None:
         session.clear()
-        return None
+    return tokens
 
 
 def fresh_tokens() -> TokenSet | None:
-    """The session's tokens, refreshed first (under the lock) when they are about to expire.
+    """The session's tokens, refreshed first (under the grant's lock) when about to expire.
 
     When the refresh fails for a reason that is not the user's (the access-service is down,
     refuses this portal's client, or answers with an unusable token), the current tokens are
@@ -146,12 +137,12 @@ def fresh_tokens() -> TokenSet | None:
     out), and ClientConfigurationError, InvalidTokenResponse or AccessServiceUnavailable once
     the access token has expired.
     """
-    tokens = stored_tokens()
+    tokens = current_tokens()
     if tokens is None:
         return None
     parts = components()
     try:
-        fresh = parts.refresher.ensure_fresh(SessionTokenStore(), tokens)
+        fresh = parts.refresher.ensure_fresh(GrantTokenStore(session[GRANT]), tokens)
     except (TokenRefused, SessionGone):
         REFRESHES.labels(outcome="refused").inc()
         raise
@@ -164,22 +155,34 @@ def fresh_tokens() -> TokenSet | None:
         level = logging.WARNING if isinstance(exc, AccessServiceUnavailable) else logging.ERROR
         log.log(level, "refresh failed (%s); the access token is still valid", exc)
         return tokens
-    if fresh is not tokens:
+    if fresh.obtained_at != tokens.obtained_at:
         REFRESHES.labels(outcome="ok").inc()
-    g.tokens = fresh
+    adopt(fresh)
     return fresh
 
 
+def adopt(tokens: TokenSet) -> None:
+    """Make tokens this request's, and the session's summary theirs when it is not (another
+    session holding the same grant refreshed it)."""
+    g.tokens = tokens
+    if (session.get(ACCOUNT) or {}).get("obtained_at") != tokens.obtained_at:
+        session[ACCOUNT] = tokens.summary()
+
+
 def to_sign_in() -> Response:
-    """Send the browser through sign-in, back to this very page afterwards."""
-    return redirect(url_with_next(url_for("auth.login"), request_target()))
+    """Send the browser through sign-in, back to this very page afterwards (a form sent with
+    POST comes back to its page as a GET that says the change was not saved)."""
+    target = request_target()
+    if request.method not in ("GET", "HEAD"):
+        target += ("&" if "?" in target else "?") + f"{UNSAVED}=1"
+    return redirect(url_with_next(url_for("auth.login"), target))
 
 
 def _account() -> dict[str, Any] | None:
-    """The session's account summary, renewed from the sealed tokens when an older release
+    """The session's account summary, renewed from the grant's tokens when an older release
     wrote it; None when signed out."""
     account = session.get(ACCOUNT)
-    if not account or TOKENS not in session:
+    if not account or GRANT not in session:
         return None
     if account.get("version") != SUMMARY_VERSION:
         tokens = stored_tokens()
@@ -203,11 +206,12 @@ def login_required(view: F) -> F:
         if account is None:
             return to_sign_in()
         parts = components()
+        now = parts.clock()
         due = refresh_due(
             expires_at=account.get("expires_at"),
             obtained_at=account.get("obtained_at") or 0.0,
             refreshable=bool(account.get("refreshable")),
-            now=parts.clock(),
+            now=now,
             max_leeway=parts.settings.refresh_leeway,
         )
         if due:
@@ -215,11 +219,13 @@ def login_required(view: F) -> F:
                 tokens = fresh_tokens()
             except (TokenRefused, SessionGone) as exc:
                 log.info("refresh refused, signing out: %s", getattr(exc, "error", "session gone"))
-                session.clear()
+                endings.session_over()
                 return to_sign_in()
             if tokens is None:
                 return to_sign_in()
             account = session.get(ACCOUNT) or tokens.summary()
+        if now - (session.get(SEEN_AT) or 0.0) >= SEEN_EVERY:
+            session[SEEN_AT] = now
         g.account = account
         log_user(account.get("user_name"))
         return view(*args, **kwargs)

@@ -57,14 +57,18 @@ def test_tokens_are_sealed_in_redis_and_the_session_stays_small(auth, app, redis
     [key] = session_keys(redis_client)
     stored = redis_client.get(key)
     data = msgspec.msgpack.decode(stored)
-    tokens = app.extensions["portal"].sealer.open(data["tokens"])
-    assert b"eyJ" not in stored  # no JWT segment in the clear
-    assert tokens.refresh_token.encode() not in stored
+    # The session names its grant, where the tokens are sealed (app/cocoon/grants.py).
+    sealed = redis_client.get(f"portal:grant:{data['grant']}")
+    tokens = app.extensions["portal"].sealer.open(sealed)
+    for value in (stored, sealed):
+        assert b"eyJ" not in value  # no JWT segment in the clear
+        assert tokens.refresh_token.encode() not in value
     # The account summary pages render from: names, no token.
     assert data["account"]["user_name"] == "alex.originator@xy-company.com"
     assert "PERM_VIEW" in data["account"]["permissions"]
     token_bytes = len(tokens.access_token) + len(tokens.refresh_token)
-    assert len(stored) < 1.5 * token_bytes
+    assert len(sealed) < 1.5 * token_bytes
+    assert len(stored) < token_bytes
 
 
 def test_next_survives_the_round_trip(auth):
