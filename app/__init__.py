@@ -12,12 +12,11 @@ from pathlib import Path
 from types import TracebackType
 
 from flask import Flask
-from redis import Redis
 
 from app import auth, cli, errors, health, logs, metrics_view, pages, security, templating
 from app.components import build_components
 from app.extensions import csrf, limiter
-from app.redis_client import make_redis
+from app.redis_client import RedisStore, make_redis
 from app.sessions import PortalSessionInterface
 from config import Settings, load_settings
 
@@ -40,7 +39,7 @@ class Portal(Flask):
 def create_app(
     settings: Settings | None = None,
     *,
-    redis: Redis | None = None,
+    redis: RedisStore | None = None,
     clock: Callable[[], float] = time.time,
     testing: bool = False,
 ) -> Flask:
@@ -104,6 +103,9 @@ def configure(app: Flask, settings: Settings, testing: bool) -> None:
 
 
 def _limiter_storage(settings: Settings) -> str:
+    if settings.redis_cluster_nodes:
+        nodes = ",".join(f"{host}:{port}" for host, port in settings.redis_cluster_nodes)
+        return f"redis+cluster://{nodes}"
     if settings.redis_sentinels:
         hosts = ",".join(f"{host}:{port}" for host, port in settings.redis_sentinels)
         return f"redis+sentinel://{hosts}/{settings.redis_sentinel_master}"

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
-from redis import Redis
 
 from app.cocoon.client import AccessServiceClient
 from app.cocoon.keys import TokenVerifier
 from app.cocoon.refresh import RefreshCoordinator
 from app.cocoon.sealing import TokenSealer, derive_key
+from app.redis_client import RedisStore
 from app.security import AddressAllowList
 from config import Settings
 
@@ -22,7 +22,7 @@ class Components:
     """What the views need to sign people in: settings, Redis, the access-service client."""
 
     settings: Settings
-    redis: Redis
+    redis: RedisStore
     client: AccessServiceClient
     sealer: TokenSealer
     refresher: RefreshCoordinator
@@ -33,7 +33,7 @@ class Components:
 
 def build_components(
     settings: Settings,
-    redis: Redis,
+    redis: RedisStore,
     clock: Callable[[], float] = time.time,
 ) -> Components:
     """Wire the platform package's pieces together for one app."""

@@ -6,7 +6,6 @@ import logging
 
 from flask import Flask, render_template, request, session
 from flask_wtf.csrf import CSRFError
-from redis.exceptions import RedisError
 from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
@@ -22,6 +21,7 @@ from app.cocoon.errors import (
 )
 from app.cocoon.keys import TokenVerificationError
 from app.metrics import REDIS_ERRORS, SIGN_IN_FAILURES
+from app.redis_client import REDIS_DOWN
 from app.sessions import SessionStoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ TITLES = {
 NO_SESSION_NEEDED = {"health.healthz", "health.readyz", "static", "metrics.metrics_endpoint"}
 RETRY_AFTER_SECONDS = "5"
 # What "the session store is down" looks like, wherever it is raised.
-STORE_ERRORS = (RedisError, SessionStoreUnavailable)
+STORE_ERRORS: tuple[type[Exception], ...] = (*REDIS_DOWN, SessionStoreUnavailable)
 
 
 def render_error(status: int, message: str | None = None) -> tuple[str, int, dict]:
@@ -160,8 +160,8 @@ def register_error_handlers(app: Flask) -> None:
     app.before_request(require_session_store)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(SecurityError, handle_untrusted_host)
-    app.register_error_handler(RedisError, _store_down)
-    app.register_error_handler(SessionStoreUnavailable, _store_down)
+    for error in STORE_ERRORS:
+        app.register_error_handler(error, _store_down)
     app.register_error_handler(InternalServerError, handle_internal_error)
     for error in ACCESS_SERVICE_ERRORS:
         app.register_error_handler(error, handle_access_service_error)

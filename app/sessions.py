@@ -23,9 +23,9 @@ from typing import Any
 import msgspec
 from flask import Flask, Request, Response, current_app, session
 from flask.sessions import SessionInterface, SessionMixin
-from redis import Redis
-from redis.exceptions import RedisError
 from werkzeug.datastructures import CallbackDict
+
+from app.redis_client import REDIS_DOWN, RedisStore
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class PortalSessionInterface(SessionInterface):
 
     def __init__(
         self,
-        client: Redis,
+        client: RedisStore,
         *,
         idle_timeout: float,
         absolute_timeout: float,
@@ -98,6 +98,10 @@ class PortalSessionInterface(SessionInterface):
         self.encoder = msgspec.msgpack.Encoder()
         self.decoder = msgspec.msgpack.Decoder(dict[str, Any])
 
+    def key(self, sid: str) -> str:
+        """The Redis key of session `sid`."""
+        return self.key_prefix + sid
+
     def open_session(self, app: Flask, request: Request) -> PortalSession:
         """The session the request's cookie names; a new, empty one when there is no cookie, it
         holds no id of ours, or that session has ended. Never raises: when Redis cannot be
@@ -107,7 +111,7 @@ class PortalSessionInterface(SessionInterface):
             return PortalSession()
         try:
             data = self.open_stored(sid)
-        except RedisError as exc:
+        except REDIS_DOWN as exc:
             log.error("session store unavailable: %s", exc)
             return PortalSession(unavailable=True)
         return PortalSession() if data is None else PortalSession(data, sid)
@@ -127,7 +131,7 @@ class PortalSessionInterface(SessionInterface):
                 self.store_now(session.sid, session)
             else:
                 self.delete_now(session.sid)
-        except RedisError as exc:
+        except REDIS_DOWN as exc:
             session.unavailable = True  # the error page that follows must not try again
             raise SessionStoreUnavailable(str(exc)) from exc
         self._set_cookie(app, response, session.sid if session else None)
@@ -149,7 +153,8 @@ class PortalSessionInterface(SessionInterface):
 
     def regenerate(self, session: PortalSession) -> None:
         """Give session a new id (stops session fixation): the old one is deleted from Redis at
-        once, the session is stored under the new one when the request ends. Raises RedisError."""
+        once, the session is stored under the new one when the request ends. Raises any of
+        REDIS_DOWN."""
         self.delete_now(session.sid)
         session.sid = new_sid()
         session.modified = True
@@ -157,8 +162,8 @@ class PortalSessionInterface(SessionInterface):
     def open_stored(self, sid: str) -> dict[str, Any] | None:
         """The data of session `sid`, its idle timeout slid in the same call (GETEX); None when
         there is none, it cannot be decoded, or its absolute limit has passed (it is then
-        deleted). Raises RedisError."""
-        key = self.key_prefix + sid
+        deleted). Raises any of REDIS_DOWN."""
+        key = self.key(sid)
         data = self._decode(self.client.getex(key, ex=self.idle_timeout))
         started_at = data.get(STARTED_AT) if data is not None else None
         if not isinstance(started_at, int | float):
@@ -173,22 +178,22 @@ class PortalSessionInterface(SessionInterface):
 
     def load_stored(self, sid: str) -> dict[str, Any] | None:
         """The stored data of session `sid` (None when there is none), its TTL untouched: for
-        the refresh lock, which re-reads the stored copy once held. Raises RedisError."""
-        return self._decode(self.client.get(self.key_prefix + sid))
+        the refresh lock, which re-reads the stored copy once held. Raises any of REDIS_DOWN."""
+        return self._decode(self.client.get(self.key(sid)))
 
     def store_now(self, sid: str, data: Mapping[str, Any]) -> None:
         """Write `data` as session `sid` at once, with a TTL of the idle timeout cut at the
-        absolute limit. Raises RedisError."""
+        absolute limit. Raises any of REDIS_DOWN."""
         started_at = data.get(STARTED_AT)
         ttl = float(self.idle_timeout)
         if isinstance(started_at, int | float):
             ttl = min(ttl, started_at + self.absolute_timeout - self.clock())
-        self.client.set(self.key_prefix + sid, self.encoder.encode(dict(data)), ex=max(1, int(ttl)))
+        self.client.set(self.key(sid), self.encoder.encode(dict(data)), ex=max(1, int(ttl)))
 
     def delete_now(self, sid: str) -> None:
         """Delete session `sid` at once, so a sign-out holds even if the request fails later.
-        Raises RedisError."""
-        self.client.delete(self.key_prefix + sid)
+        Raises any of REDIS_DOWN."""
+        self.client.delete(self.key(sid))
 
     def _decode(self, raw: Any) -> dict[str, Any] | None:
         if raw is None:

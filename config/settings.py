@@ -57,12 +57,13 @@ def _encryption_keys(raw: str | None) -> tuple[bytes, ...]:
     return tuple(keys)
 
 
-def _sentinels(raw: str | None) -> tuple[tuple[str, int], ...]:
+def _addresses(environ: Mapping[str, str], name: str) -> tuple[tuple[str, int], ...]:
+    """A comma-separated list of host:port, as (host, port) pairs."""
     result = []
-    for item in _split(raw):
+    for item in _split(environ.get(name)):
         host, _, port = item.rpartition(":")
-        if not host or not port.isdigit():
-            raise ConfigurationError(f"REDIS_SENTINELS: {item!r} is not host:port")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigurationError(f"{name}: {item!r} is not host:port")
         result.append((host, int(port)))
     return tuple(result)
 
@@ -79,6 +80,7 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_sentinels: tuple[tuple[str, int], ...] = ()
     redis_sentinel_master: str = "mymaster"
+    redis_cluster_nodes: tuple[tuple[str, int], ...] = ()
     backchannel_url: str | None = None
     redirect_uri: str | None = None
     scope: str | None = None
@@ -163,6 +165,10 @@ class Settings:
                 "COCOON_LOGOUT_URL",
             )
         }
+        sentinels = _addresses(environ, "REDIS_SENTINELS")
+        cluster_nodes = _addresses(environ, "REDIS_CLUSTER_NODES")
+        if sentinels and cluster_nodes:
+            raise ConfigurationError("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both")
         hops = environ.get("PROXY_HOPS", "1").strip() or "1"
         if not hops.isdigit():
             raise ConfigurationError(f"PROXY_HOPS must be a whole number, got {hops!r}")
@@ -173,8 +179,9 @@ class Settings:
             client_id=client_id,
             client_secret=client_secret,
             redis_url=environ.get("REDIS_URL", "").strip() or cls.redis_url,
-            redis_sentinels=_sentinels(environ.get("REDIS_SENTINELS")),
+            redis_sentinels=sentinels,
             redis_sentinel_master=environ.get("REDIS_SENTINEL_MASTER", "").strip() or "mymaster",
+            redis_cluster_nodes=cluster_nodes,
             backchannel_url=(optional["COCOON_BACKCHANNEL_URL"] or "").rstrip("/") or None,
             redirect_uri=optional["COCOON_REDIRECT_URI"],
             scope=optional["COCOON_SCOPE"],

@@ -54,8 +54,8 @@ class SessionTokenStore:
 
     @property
     def key(self) -> str:
-        """The session id, naming the refresh lock."""
-        return self.session.sid
+        """The session's Redis key as a hash tag, naming its refresh lock (see TokenStore)."""
+        return "{" + self.interface.key(self.session.sid) + "}"
 
     def load(self) -> TokenSet | None:
         """The stored tokens (None: the session is gone or holds none). This request's copy

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cluster import Cluster, cluster_binaries
 from tests.support.environment import portal_environment
 from tests.support.processes import AccessService, Portal, RedisServer
 
@@ -83,3 +84,15 @@ def start_redis(e2e_dir) -> Iterator[Callable[..., RedisServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(e2e_dir) -> Iterator[Cluster]:
+    """A three-primary Redis Cluster for the whole session (a test that kills a node restarts
+    it). Skipped without Debian's redis-server and redis-cli, except under CI=true."""
+    cluster_binaries()
+    cluster = Cluster(e2e_dir / "cluster")
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()

@@ -74,6 +74,20 @@ def test_encryption_keys_and_sentinels_are_parsed_and_checked():
         Settings.from_env({**PRODUCTION, "REDIS_SENTINELS": "nohost"})
 
 
+def test_cluster_nodes_are_parsed_and_exclude_sentinels():
+    nodes = "10.0.0.1:6379, redis-2.internal:7000"
+    settings = Settings.from_env({**PRODUCTION, "REDIS_CLUSTER_NODES": nodes})
+    assert settings.redis_cluster_nodes == (("10.0.0.1", 6379), ("redis-2.internal", 7000))
+    assert Settings.from_env(PRODUCTION).redis_cluster_nodes == ()
+    for wrong in ("nohost", "host:", "host:99999", ":6379"):
+        with pytest.raises(ConfigurationError, match="REDIS_CLUSTER_NODES"):
+            Settings.from_env({**PRODUCTION, "REDIS_CLUSTER_NODES": wrong})
+    with pytest.raises(ConfigurationError, match="not both"):
+        Settings.from_env(
+            {**PRODUCTION, "REDIS_CLUSTER_NODES": nodes, "REDIS_SENTINELS": "10.0.0.9:26379"}
+        )
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
