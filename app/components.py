@@ -12,6 +12,7 @@ from app.cocoon.client import AccessServiceClient
 from app.cocoon.keys import TokenVerifier
 from app.cocoon.refresh import RefreshCoordinator
 from app.cocoon.sealing import TokenSealer, derive_key
+from app.cocoon.summaries import AccountSummaries
 from app.redis_client import RedisStore
 from app.security import AddressAllowList
 from config import Settings
@@ -25,6 +26,7 @@ class Components:
     redis: RedisStore
     client: AccessServiceClient
     sealer: TokenSealer
+    summaries: AccountSummaries
     refresher: RefreshCoordinator
     verifier: TokenVerifier | None
     metrics_scrapers: AddressAllowList
@@ -44,11 +46,13 @@ def build_components(
         timeout = (settings.http_connect_timeout, settings.http_read_timeout)
         verifier = TokenVerifier(key_url, timeout, jwks=bool(settings.jwks_url))
     keys = settings.token_encryption_keys or (derive_key(settings.secret_key),)
+    sealer = TokenSealer(keys)
     return Components(
         settings=settings,
         redis=redis,
         client=client,
-        sealer=TokenSealer(keys),
+        sealer=sealer,
+        summaries=AccountSummaries(sealer),
         refresher=RefreshCoordinator(
             redis, client, max_leeway=settings.refresh_leeway, clock=clock
         ),

@@ -1,16 +1,16 @@
 """The signed-in user's tokens in their server-side session: sign in, read, refresh, sign out.
 
-The session holds two things: the sealed token set, and its `account` summary (user name,
-authorities, scopes, expiry; no token). Pages render from the summary and decide from it whether
-a refresh is due, so a signed-in page costs one Redis read and opens no seal. The tokens
-themselves never leave the server.
+The session holds the sealed token set and nothing that repeats it. Pages render from its
+account summary (user name, authorities, scopes, expiry; no token), read from the seal once per
+worker (app/cocoon/summaries.py), and decide from it whether a refresh is due, so a signed-in
+page opens no seal. The tokens themselves never leave the server.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from flask import g, redirect, session, url_for
@@ -25,7 +25,7 @@ from app.cocoon.errors import (
 )
 from app.cocoon.refresh import SessionGone, refresh_due
 from app.cocoon.sealing import SealError
-from app.cocoon.tokens import SUMMARY_VERSION, TokenSet
+from app.cocoon.tokens import TokenSet
 from app.components import components
 from app.logs import log_user
 from app.metrics import REFRESHES
@@ -35,7 +35,9 @@ from app.sessions import STARTED_AT, current_interface, current_session
 log = logging.getLogger(__name__)
 
 TOKENS = "tokens"
-ACCOUNT = "account"
+# Where the previous release kept a copy of the account summary: dropped when a session is next
+# written (this release reads the summary from the tokens).
+OLD_ACCOUNT = "account"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,17 +66,19 @@ class SessionTokenStore:
         sealed = stored.get(TOKENS)
         if not sealed:
             return None
-        self.session.adopt({TOKENS: sealed, ACCOUNT: stored.get(ACCOUNT)})
+        self.session.adopt({TOKENS: sealed})
         return self.sealer.open(sealed)
 
     def save(self, tokens: TokenSet) -> None:
-        """Store tokens and their summary in Redis now, and in this request's session."""
+        """Store tokens in Redis now, and in this request's session. Raises SessionGone when
+        the session was deleted meanwhile (signed out elsewhere)."""
         stored = self.interface.load_stored(self.session.sid)
         if stored is None:
             raise SessionGone()
-        update = {TOKENS: self.sealer.seal(tokens), ACCOUNT: tokens.summary()}
-        self.interface.store_now(self.session.sid, {**stored, **update})
-        self.session.adopt(update)
+        stored.pop(OLD_ACCOUNT, None)
+        sealed = self.sealer.seal(tokens)
+        self.interface.store_now(self.session.sid, {**stored, TOKENS: sealed})
+        self.session.adopt({TOKENS: sealed})
 
     def clear(self) -> None:
         """Delete the session from Redis at once and empty this request's copy."""
@@ -86,7 +90,7 @@ def sign_in(tokens: TokenSet) -> None:
     """Store tokens in the session and give it a new id (stops session fixation)."""
     parts = components()
     session[TOKENS] = parts.sealer.seal(tokens)
-    session[ACCOUNT] = tokens.summary()
+    session.pop(OLD_ACCOUNT, None)
     session[STARTED_AT] = parts.clock()
     # A new CSRF secret for the new session, drawn now: pages that only read the session then
     # never write it back (a write-back could restore tokens another request has refreshed).
@@ -104,10 +108,10 @@ def sign_out() -> TokenSet | None:
 
 def signed_in_user() -> str | None:
     """The user name of a signed-in session ('' when the token names nobody), else None."""
-    account = session.get(ACCOUNT)
-    if not account or TOKENS not in session:
+    account = _account()
+    if account is None:
         return None
-    user = account.get("user_name") or ""
+    user = account["user_name"] or ""
     log_user(user)
     return user
 
@@ -175,18 +179,18 @@ def to_sign_in() -> Response:
     return redirect(url_with_next(url_for("auth.login"), request_target()))
 
 
-def _account() -> dict[str, Any] | None:
-    """The session's account summary, renewed from the sealed tokens when an older release
-    wrote it; None when signed out."""
-    account = session.get(ACCOUNT)
-    if not account or TOKENS not in session:
+def _account() -> Mapping[str, Any] | None:
+    """The account summary of the session's tokens (read-only); None when signed out, or when
+    they cannot be opened (the session is then emptied, as stored_tokens does)."""
+    sealed = session.get(TOKENS)
+    if not sealed:
         return None
-    if account.get("version") != SUMMARY_VERSION:
-        tokens = stored_tokens()
-        if tokens is None:
-            return None
-        session[ACCOUNT] = account = tokens.summary()
-    return account
+    try:
+        return components().summaries.of(sealed)
+    except (SealError, InvalidTokenResponse) as exc:
+        log.warning("dropping a session whose tokens cannot be used: %s", exc)
+        session.clear()
+        return None
 
 
 def login_required(view: F) -> F:
@@ -204,9 +208,9 @@ def login_required(view: F) -> F:
             return to_sign_in()
         parts = components()
         due = refresh_due(
-            account.get("expires_at"),
-            account.get("obtained_at") or 0.0,
-            bool(account.get("refreshable")),
+            account["expires_at"],
+            account["obtained_at"],
+            account["refreshable"],
             parts.clock(),
             parts.settings.refresh_leeway,
         )
@@ -217,11 +221,11 @@ def login_required(view: F) -> F:
                 log.info("refresh refused, signing out: %s", getattr(exc, "error", "session gone"))
                 session.clear()
                 return to_sign_in()
-            if tokens is None:
+            account = _account() if tokens is not None else None
+            if account is None:
                 return to_sign_in()
-            account = session.get(ACCOUNT) or tokens.summary()
         g.account = account
-        log_user(account.get("user_name"))
+        log_user(account["user_name"])
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

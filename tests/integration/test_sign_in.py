@@ -2,11 +2,13 @@
 
 from urllib.parse import parse_qs, urlsplit
 
+import base64
+
 import msgspec
 
-from app.cocoon.tokens import SUMMARY_VERSION
 from tests.support.auth import REDIRECT_URI
 from tests.support.emulator import token_requests
+from tests.support.tokens import seal_like_the_previous_release
 
 COOKIE = "portal_session"
 
@@ -60,11 +62,11 @@ def test_tokens_are_sealed_in_redis_and_the_session_stays_small(auth, app, redis
     tokens = app.extensions["portal"].sealer.open(data["tokens"])
     assert b"eyJ" not in stored  # no JWT segment in the clear
     assert tokens.refresh_token.encode() not in stored
-    # The account summary pages render from: names, no token.
-    assert data["account"]["user_name"] == "alex.originator@xy-company.com"
-    assert "PERM_VIEW" in data["account"]["permissions"]
+    # Nothing that repeats the tokens: no names, no authorities (pages read them from the seal).
+    assert set(data) == {"tokens", "_started_at", "csrf_token"}
+    assert b"alex.originator" not in stored and b"PERM_VIEW" not in stored
     token_bytes = len(tokens.access_token) + len(tokens.refresh_token)
-    assert len(stored) < 1.5 * token_bytes
+    assert redis_client.memory_usage(key) <= 0.6 * token_bytes
 
 
 def test_next_survives_the_round_trip(auth):
@@ -141,21 +143,30 @@ def test_approval_path_signs_in(environ, redis_client, clock):
     assert client.get("/profile").status_code == 200
 
 
-def test_a_session_signed_in_by_an_older_release_gets_a_new_summary(auth, client, redis_client):
-    """A summary stored before an upgrade (no version, authorities not yet sorted) is rebuilt
-    from the sealed tokens, never read as if it had this release's fields."""
+def test_a_session_signed_in_by_the_previous_release_is_read_from_its_tokens(
+    auth, app, client, redis_client, environ, clock, access_service
+):
+    """The previous release sealed version 1 and kept a copy of the summary beside the tokens
+    (here with an authority the tokens do not hold): pages read the seal, never the copy, and
+    the copy is dropped when the session is next written (its refresh)."""
     auth.login()
     [key] = session_keys(redis_client)
     data = msgspec.msgpack.decode(redis_client.get(key))
-    first_release = ("user_name", "client_id", "scopes", "expires_at", "obtained_at", "refreshable")
-    data["account"] = {name: data["account"][name] for name in first_release}
-    data["account"]["authorities"] = ["ROLE_FROM_THE_OLD_RELEASE"]
+    tokens = app.extensions["portal"].sealer.open(data["tokens"])
+    sealing_key = base64.urlsafe_b64decode(environ["TOKEN_ENCRYPTION_KEYS"])
+    data["tokens"] = seal_like_the_previous_release(sealing_key, tokens)
+    data["account"] = {"user_name": "someone.else", "roles": ["ROLE_FROM_THE_OLD_RELEASE"]}
     redis_client.set(key, msgspec.msgpack.encode(data), keepttl=True)
 
     page = client.get("/profile")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "ROLE_ORIGINATOR" in html and "ROLE_FROM_THE_OLD_RELEASE" not in html
-    renewed = msgspec.msgpack.decode(redis_client.get(key))["account"]
-    assert renewed["version"] == SUMMARY_VERSION
-    assert "PERM_VIEW" in renewed["permissions"] and "authorities" not in renewed
+    assert "alex.originator@xy-company.com" in html and "ROLE_ORIGINATOR" in html
+    assert "ROLE_FROM_THE_OLD_RELEASE" not in html and "someone.else" not in html
+
+    refreshes = token_requests(access_service.url, "refresh_token")
+    clock.advance(tokens.expires_at - clock() - 30)  # inside the refresh leeway
+    assert client.get("/profile").status_code == 200
+    assert token_requests(access_service.url, "refresh_token") == refreshes + 1
+    renewed = msgspec.msgpack.decode(redis_client.get(key))
+    assert "account" not in renewed and renewed["tokens"][:1] == b"\x02"
