@@ -1,8 +1,7 @@
 """The authorization code flow end to end in-process: portal app, real Redis, real emulator."""
 
-from urllib.parse import parse_qs, urlsplit
-
 import base64
+from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
