@@ -17,6 +17,8 @@ from app import auth, cli, errors, health, logs, metrics_view, pages, security, 
 from app.components import build_components
 from app.extensions import csrf, limiter
 from app.redis_client import RedisStore, make_redis
+from app.session_cache import make_session_cache
+from app.session_store import KEY_PREFIX, SessionStore
 from app.sessions import PortalSessionInterface
 from config import Settings, load_settings
 
@@ -53,12 +55,14 @@ def create_app(
     security.init_app(app, settings.production, settings.forwarded_allow_ips, settings.proxy_hops)
     errors.register_error_handlers(app)
     redis = redis or make_redis(settings)
-    app.session_interface = PortalSessionInterface(
+    store = SessionStore(
         redis,
         idle_timeout=settings.session_idle_timeout,
         absolute_timeout=settings.session_absolute_timeout,
+        cache=make_session_cache(settings, KEY_PREFIX),
         clock=clock,
     )
+    app.session_interface = PortalSessionInterface(store)
     register_extensions(app)
     app.extensions["portal"] = build_components(settings, redis, clock)
     register_blueprints(app)

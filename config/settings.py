@@ -43,6 +43,15 @@ def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _whole(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}")
+    return int(raw)
+
+
 def _encryption_keys(raw: str | None) -> tuple[bytes, ...]:
     """Decode TOKEN_ENCRYPTION_KEYS: urlsafe-base64 32-byte keys, the first one encrypts."""
     keys = []
@@ -92,6 +101,7 @@ class Settings:
     token_encryption_keys: tuple[bytes, ...] = field(default=(), repr=False)
     session_idle_timeout: float = 1800
     session_absolute_timeout: float = 43200
+    session_cache_size: int = 4096
     http_connect_timeout: float = 3.05
     http_read_timeout: float = 10
     refresh_leeway: float = 60
@@ -169,9 +179,7 @@ class Settings:
         cluster_nodes = _addresses(environ, "REDIS_CLUSTER_NODES")
         if sentinels and cluster_nodes:
             raise ConfigurationError("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both")
-        hops = environ.get("PROXY_HOPS", "1").strip() or "1"
-        if not hops.isdigit():
-            raise ConfigurationError(f"PROXY_HOPS must be a whole number, got {hops!r}")
+        hops = _whole(environ, "PROXY_HOPS", 1)
         return cls(
             env=env,
             secret_key=secret_key,
@@ -198,7 +206,8 @@ class Settings:
             refresh_leeway=_seconds(environ, "TOKEN_REFRESH_LEEWAY", 60),
             trusted_hosts=_split(environ.get("TRUSTED_HOSTS")),
             forwarded_allow_ips=_split(environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")),
-            proxy_hops=int(hops),
+            proxy_hops=hops,
+            session_cache_size=_whole(environ, "SESSION_CACHE_SIZE", 4096),
             login_rate_limit=environ.get("LOGIN_RATE_LIMIT", "").strip() or "30/minute",
             metrics_allowed_ips=_split(environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1")),
             log_level=(environ.get("LOG_LEVEL", "").strip() or "INFO").upper(),

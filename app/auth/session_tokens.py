@@ -30,7 +30,8 @@ from app.components import components
 from app.logs import log_user
 from app.metrics import REFRESHES
 from app.security import CSRF_FIELD, request_target, url_with_next
-from app.sessions import STARTED_AT, current_interface, current_session
+from app.session_store import STARTED_AT
+from app.sessions import current_interface, current_session
 
 log = logging.getLogger(__name__)
 
@@ -50,19 +51,19 @@ class SessionTokenStore:
     """
 
     def __init__(self) -> None:
-        self.interface = current_interface()
+        self.store = current_interface().store
         self.session = current_session()
         self.sealer = components().sealer
 
     @property
     def key(self) -> str:
         """The session's Redis key as a hash tag, naming its refresh lock (see TokenStore)."""
-        return "{" + self.interface.key(self.session.sid) + "}"
+        return "{" + self.store.key(self.session.sid) + "}"
 
     def load(self) -> TokenSet | None:
         """The stored tokens (None: the session is gone or holds none). This request's copy
         takes them too, so that a later write-back of the session cannot restore older ones."""
-        stored = self.interface.load_stored(self.session.sid) or {}
+        stored = self.store.load(self.session.sid) or {}
         sealed = stored.get(TOKENS)
         if not sealed:
             return None
@@ -72,17 +73,19 @@ class SessionTokenStore:
     def save(self, tokens: TokenSet) -> None:
         """Store tokens in Redis now, and in this request's session. Raises SessionGone when
         the session was deleted meanwhile (signed out elsewhere)."""
-        stored = self.interface.load_stored(self.session.sid)
+        stored = self.store.load(self.session.sid)
         if stored is None:
             raise SessionGone()
         stored.pop(OLD_ACCOUNT, None)
         sealed = self.sealer.seal(tokens)
-        self.interface.store_now(self.session.sid, {**stored, TOKENS: sealed})
+        # Only if it still exists: a sign-out since the read above must not be undone.
+        if not self.store.store(self.session.sid, {**stored, TOKENS: sealed}, existing_only=True):
+            raise SessionGone()
         self.session.adopt({TOKENS: sealed})
 
     def clear(self) -> None:
         """Delete the session from Redis at once and empty this request's copy."""
-        self.interface.delete_now(self.session.sid)
+        self.store.delete(self.session.sid)
         self.session.clear()
 
 
