@@ -52,13 +52,14 @@ def csrf_token() -> str:
 
 
 def template_globals() -> dict:
-    """current_user (None when signed out) and links."""
+    """current_user (None when signed out), links and csrf_token (in place of flask-wtf's own:
+    this context processor is registered after flask-wtf's)."""
     return {
         "current_user": signed_in_user(),
         "links": _links(request.script_root),
+        "csrf_token": csrf_token,
     }
 
 
 def init_app(app: Flask) -> None:
     app.context_processor(template_globals)
-    app.jinja_env.globals["csrf_token"] = csrf_token  # in place of flask-wtf's own
