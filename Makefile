@@ -15,6 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 ## Start Redis, the emulated access-service and the portal; Ctrl-C stops all three.
+## The ports: `make run PORT=5001 ACCESS_SERVICE_PORT=9001 REDIS_PORT=6380` (defaults 5000, 9000, 6379).
 run: $(STAMP)
 	@$(PY) -m scripts.dev
 
@@ -22,9 +23,9 @@ run: $(STAMP)
 test: lint typecheck
 	$(PY) -m pytest
 
-## Benchmarks (not part of `make test`); writes bench/results.md.
+## Benchmarks (not part of `make test`); writes bench/out/results.md, or RESULTS=FILE.
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m bench $(if $(RESULTS),--output $(RESULTS))
 
 ## What `make test` checks before the tests: format, lint rules.
 lint: $(STAMP)

@@ -6,19 +6,33 @@ For development, demos and tests only, never production. `python -m access_servi
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, cast
 
 import redis
 from flask import Flask, Response
+from flask.json.provider import DefaultJSONProvider
 
-from . import authorize, introspection, signin, stats, token_endpoint
-from .data import load_directory
+from . import (
+    authorize,
+    introspection,
+    logout,
+    resource_server,
+    signin,
+    stats,
+    token_endpoint,
+    user_api,
+)
+from .accounts import Accounts
+from .approvals import Approvals
+from .data import DirectoryFile
 from .errors import register_error_handlers
-from .extensions import EXTENSION_NAME, Services
+from .extensions import EXTENSION_NAME, Components
 from .keys import Signer, load_or_create_key
 from .settings import load_settings
-from .store import MemoryStore, RedisStore
+from .store import MemoryStore, RedisStore, Store
 from .tokens import TokenServices
+from .users import Users
 
 # Pages: no scripts at all, styles only from here, and never inside a frame (clickjacking
 # on the approval page). No form-action: the approval form ends in a redirect to the client.
@@ -28,34 +42,46 @@ CONTENT_SECURITY_POLICY = (
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Create the emulator: settings, services, session cookie, blueprints and error pages."""
+    """Create the emulator: settings, components, session cookie, blueprints and error pages.
+
+    config may hold `CLOCK` (a callable returning epoch seconds), so tests can move time.
+    """
     app = Flask(__name__)
     app.config.update(load_settings(config))
-    app.json.sort_keys = False  # token responses keep the platform's field order
-    services = init_services(app)
-    configure_session(app, services.signer)
+    # Token responses keep the platform's field order.
+    cast(DefaultJSONProvider, app.json).sort_keys = False
+    parts = init_components(app)
+    configure_session(app, parts.signer)
     register_blueprints(app)
     register_error_handlers(app)
+    resource_server.init_app(app)
     app.after_request(add_security_headers)
     return app
 
 
-def init_services(app: Flask) -> Services:
+def init_components(app: Flask) -> Components:
     """Load clients and users, the signing key and the store (Redis when REDIS_URL is set)."""
+    clock = app.config.get("CLOCK") or time.time
     signer = Signer(load_or_create_key(app.config["SIGNING_KEY_FILE"]))
+    store: Store
     if app.config["REDIS_URL"]:
         store = RedisStore(redis.Redis.from_url(app.config["REDIS_URL"]))
     else:
-        store = MemoryStore()
+        store = MemoryStore(clock)
+    approvals = Approvals(store, clock)
     tokens = TokenServices(
         store,
         signer,
+        approvals,
         access_token_validity=app.config["ACCESS_TOKEN_VALIDITY"],
         refresh_token_validity=app.config["REFRESH_TOKEN_VALIDITY"],
+        token_store=app.config["TOKEN_STORE"],
+        clock=clock,
     )
-    services = Services(load_directory(app.config["DATA_FILE"]), store, signer, tokens)
-    app.extensions[EXTENSION_NAME] = services
-    return services
+    users = Users(DirectoryFile(app.config["DATA_FILE"]), store, clock)
+    parts = Components(users, store, signer, tokens, approvals, Accounts(store), clock)
+    app.extensions[EXTENSION_NAME] = parts
+    return parts
 
 
 def configure_session(app: Flask, signer: Signer) -> None:
@@ -72,8 +98,9 @@ def configure_session(app: Flask, signer: Signer) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per concern."""
-    for module in (signin, authorize, token_endpoint, introspection, stats):
+    for module in (signin, logout, authorize, token_endpoint, introspection, stats):
         app.register_blueprint(module.bp)
+    user_api.init_app(app)
 
 
 def add_security_headers(response: Response) -> Response:

@@ -12,7 +12,8 @@ from gunicorn.app.base import BaseApplication
 
 from . import create_app
 from .data import hash_secret
-from .settings import DEFAULT_SIGNING_KEY
+from .settings import DEFAULT_SIGNING_KEY, TOKEN_KEY_AUTH
+from .tokens import TOKEN_STORES
 
 
 class Server(BaseApplication):
@@ -64,6 +65,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="overrides every client's refresh token validity",
     )
     parser.add_argument(
+        "--token-store",
+        choices=TOKEN_STORES,
+        default=os.environ.get("ACCESS_SERVICE_TOKEN_STORE") or "per-grant",
+        help="per-grant: new tokens for every grant (default); shared: the same tokens for the "
+        "same user, client and scope while valid, as Spring with a token store",
+    )
+    parser.add_argument(
+        "--token-key-auth",
+        choices=TOKEN_KEY_AUTH,
+        default=os.environ.get("ACCESS_SERVICE_TOKEN_KEY_AUTH") or "none",
+        help="basic: token_key asks for the client's HTTP Basic credentials (default: none)",
+    )
+    parser.add_argument(
         "--signing-key",
         default=os.environ.get("ACCESS_SERVICE_SIGNING_KEY") or DEFAULT_SIGNING_KEY,
         help="RSA private key (PEM), created with mode 0600 when missing",
@@ -74,7 +88,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def serve(argv: list[str]) -> None:
     """Run the emulator until SIGTERM or SIGINT (Ctrl-C)."""
     args = parse_args(argv)
-    overrides: dict[str, Any] = {"SIGNING_KEY_FILE": args.signing_key}
+    overrides: dict[str, Any] = {
+        "SIGNING_KEY_FILE": args.signing_key,
+        "TOKEN_STORE": args.token_store,
+        "TOKEN_KEY_AUTH": args.token_key_auth,
+    }
     if args.data:
         overrides["DATA_FILE"] = args.data
     if args.access_token_validity:

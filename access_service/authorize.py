@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from .data import Client, User
 from .errors import OAuthError, error_page, invalid_request
-from .extensions import services
+from .extensions import components
 from .forms import ApprovalForm
 from .grants import parse_scope, validate_scope
 from .pkce import SUPPORTED_METHODS, is_valid_challenge
@@ -28,24 +28,33 @@ GRANT_FOR_RESPONSE_TYPE = {"code": "authorization_code", "token": "implicit"}
 
 @bp.get("/api/oauth/authorize")
 def authorize() -> Response | str | tuple[str, int]:
-    """Start an authorization: check client and URI, sign the user in, approve, redirect."""
+    """Start an authorization: sign the user in, check client and URI, approve, redirect."""
     params = request.args.to_dict()
+    user = current_user()
+    if user is None:
+        # Spring Security's filters run before the endpoint: a visitor not signed in is sent to
+        # the sign-in page (`LoginUrlAuthenticationEntryPoint`, a 302) before anything in the
+        # request is looked at, and comes back to it afterwards.
+        session[PENDING_AUTHORIZE] = params
+        return redirect(url_for("signin.login"), 302)
     try:
         client, redirect_uri = _client_and_redirect(params)
     except ClientProblem as problem:
-        return error_page(problem.error, problem.description)
-    user = current_user()
-    if user is None:
-        session[PENDING_AUTHORIZE] = params
-        return redirect(url_for("signin.login"), 303)
+        return error_page(problem.error, problem.description, problem.status)
     fragment = "token" in params.get("response_type", "").split()
-    auth_request = {"redirect_uri": redirect_uri, "state": params.get("state")}
+    auth_request: dict[str, Any] = {"redirect_uri": redirect_uri, "state": params.get("state")}
     try:
         auth_request = _authorization_request(params, client, user, redirect_uri)
     except OAuthError as exc:
         return _error_redirect(auth_request, exc.error, exc.description, fragment)
     if client.auto_approve:
         return _approved(auth_request, client, user)
+    if client.remember_approvals:
+        # `ApprovalStoreUserApprovalHandler.checkForPreApproval`: approved before, not again.
+        approvals = components().approvals
+        approval_id = approvals.find(user.username, client.client_id, auth_request["scope"])
+        if approval_id:
+            return _approved({**auth_request, "approval_id": approval_id}, client, user)
     session[AUTHORIZATION_REQUEST] = auth_request
     return render_template("approve.html", form=ApprovalForm(), auth=auth_request)
 
@@ -60,45 +69,56 @@ def approve_or_deny() -> Response | tuple[str, int]:
     user = current_user()
     if auth_request is None or user is None or user.username != auth_request["user_name"]:
         return error_page("invalid_request", "Cannot approve uninitialized authorization request.")
-    client = services().directory.client(auth_request["client_id"])
+    client = components().directory.client(auth_request["client_id"])
     if client is None:
-        return error_page("invalid_client", "The client is no longer registered.")
+        return error_page("invalid_client", "Bad client credentials", 401)
     if request.form.get("user_oauth_approval") != "true":
         fragment = auth_request["response_type"] == "token"
         return _error_redirect(auth_request, "access_denied", "User denied access", fragment)
-    return _approved(auth_request, client, user)
+    # Recorded for the user's list of approved applications (and, for clients that remember
+    # approvals, to skip this page next time); withdrawing it ends the tokens made under it.
+    approval_id = components().approvals.approve(
+        user.username, client.client_id, auth_request["scope"]
+    )
+    return _approved({**auth_request, "approval_id": approval_id}, client, user)
 
 
 class ClientProblem(Exception):
     """The client or its redirect URI is wrong: shown on the error page, never redirected."""
 
-    def __init__(self, error: str, description: str) -> None:
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
         super().__init__(description)
-        self.error, self.description = error, description
+        self.error, self.description, self.status = error, description, status
 
 
 def _client_and_redirect(params: dict[str, str]) -> tuple[Client, str]:
-    """The client and the redirect URI to use; raises ClientProblem."""
-    client_id = params.get("client_id")
-    if not client_id:
-        raise ClientProblem("invalid_client", "A client id must be provided")
-    client = services().directory.client(client_id)
+    """The client and the redirect URI to use; raises ClientProblem.
+
+    An unknown or missing client id fails first, inside `DefaultOAuth2RequestFactory`
+    (`NoSuchClientException`), and `AuthorizationEndpoint.handleClientRegistrationException`
+    shows it as a 401 `BadClientCredentialsException`. The URI rules are
+    `DefaultRedirectResolver`'s; both kinds of error show a page, never a redirect.
+    """
+    client = components().directory.client(params.get("client_id"))
     if client is None:
-        raise ClientProblem("invalid_client", f"No client with requested id: {client_id}")
+        raise ClientProblem("invalid_client", "Bad client credentials", 401)
     if not (client.allows("authorization_code") or client.allows("implicit")):
         raise ClientProblem(
             "invalid_grant",
             "A redirect_uri can only be used by implicit or authorization_code grant types.",
         )
+    if not client.registered_redirect_uris:
+        raise ClientProblem(
+            "invalid_request", "At least one redirect_uri must be registered with the client."
+        )
     requested = params.get("redirect_uri")
     redirect_uri = client.resolve_redirect(requested)
-    if redirect_uri is None and requested:
+    if redirect_uri is None:
         raise ClientProblem(
             "invalid_grant",
-            f"Invalid redirect: {requested} does not match one of the registered values.",
+            # Java prints a missing value as "null".
+            f"Invalid redirect: {requested or 'null'} does not match one of the registered values.",
         )
-    if redirect_uri is None:
-        raise ClientProblem("invalid_grant", "A redirect_uri must be supplied.")
     return client, redirect_uri
 
 
@@ -137,13 +157,19 @@ def _authorization_request(
 
 def _approved(auth_request: dict[str, Any], client: Client, user: User) -> Response:
     """Redirect with a fresh code, or with an access token in the fragment (implicit)."""
-    tokens = services().tokens
+    tokens = components().tokens
     if auth_request["response_type"] == "code":
         # The code remembers who approved what, for whom, and the PKCE challenge it must meet.
         code = tokens.new_code({**auth_request, "authorities": user.authorities})
         values = {"code": code, "state": auth_request["state"]}
         return _redirect(auth_request, values, fragment=False)
-    access = tokens.access_token(client, user.username, user.authorities, auth_request["scope"])
+    auth = {
+        "user_name": user.username,
+        "authorities": user.authorities,
+        "scope": auth_request["scope"],
+        "approval_id": auth_request.get("approval_id"),
+    }
+    access = tokens.access_token(client, auth)
     response = {
         "access_token": access["value"],
         "token_type": "bearer",

@@ -1,4 +1,4 @@
-"""OAuth 2.0 errors as Spring Security OAuth2 reports them, and the error page."""
+"""OAuth 2.0 errors as Spring Security OAuth2 2.4.0 reports them, and the error page."""
 
 from __future__ import annotations
 
@@ -9,30 +9,53 @@ from flask_wtf.csrf import CSRFError
 
 # Token responses carry credentials: no cache may keep them (RFC 6749 section 5.1).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-CLIENT_REALM = 'Basic realm="oauth2/client"'
 
 
 class OAuthError(Exception):
-    """An OAuth error with Spring's status, `error` code and `error_description`."""
+    """An OAuth error with Spring's status, `error` code and `error_description`.
 
-    def __init__(self, status: int, error: str, description: str, **extra: str) -> None:
+    A 401 carries `WWW-Authenticate`, as `DefaultWebResponseExceptionTranslator` sets it:
+    `Bearer error="...", error_description="..."`. When `realm` is given the challenge is the one
+    `OAuth2AuthenticationEntryPoint.enhanceResponse` builds: `<scheme> realm="<realm>", error=...`.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        description: str,
+        *,
+        scheme: str = "Bearer",
+        realm: str | None = None,
+        **extra: str,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.error = error
         self.description = description
+        self.scheme, self.realm = scheme, realm
         self.extra = extra
 
     def body(self) -> dict[str, Any]:
         """The JSON error body: error, error_description and any extra fields."""
         return {"error": self.error, "error_description": self.description, **self.extra}
 
+    def summary(self) -> str:
+        """`OAuth2Exception.getSummary()`: `error="...", error_description="..."` and extras."""
+        return ", ".join(f'{key}="{value}"' for key, value in self.body().items())
+
+    def challenge(self) -> str:
+        """The WWW-Authenticate value of this error."""
+        realm = f'realm="{self.realm}", ' if self.realm else ""
+        return f"{self.scheme} {realm}{self.summary()}"
+
     def response(self) -> Response:
         """This error as a JSON response that no cache keeps."""
         response = jsonify(self.body())
         response.status_code = self.status
         response.headers.update(NO_STORE)
-        if self.status == 401 and self.error == "unauthorized":
-            response.headers["WWW-Authenticate"] = CLIENT_REALM
+        if self.status == 401:
+            response.headers["WWW-Authenticate"] = self.challenge()
         return response
 
 
@@ -47,18 +70,29 @@ def invalid_grant(description: str) -> OAuthError:
 
 
 def invalid_client(description: str) -> OAuthError:
-    """401 invalid_client."""
+    """401 invalid_client (`WWW-Authenticate: Bearer error="invalid_client", ...`)."""
     return OAuthError(401, "invalid_client", description)
 
 
 def unauthorized(description: str) -> OAuthError:
-    """401 from the client authentication filter, with the Basic challenge."""
-    return OAuthError(401, "unauthorized", description)
+    """401 from the client authentication filter, before any endpoint runs.
+
+    The platform answers `Basic realm="oauth2/client", error="unauthorized", ...`: Spring's
+    `OAuth2AuthenticationEntryPoint` with type name "Basic" and the realm of
+    `AuthorizationServerSecurityConfigurer` (a stock 2.4.0 Java configuration would answer with
+    `BasicAuthenticationEntryPoint`'s bare `Basic realm="oauth2/client"` instead).
+    """
+    return OAuthError(401, "unauthorized", description, scheme="Basic", realm="oauth2/client")
 
 
 def error_page(error: str, description: str, status: int = 400) -> tuple[str, int]:
-    """The HTML error page, for errors that must never redirect (unknown client, bad URI)."""
-    return render_template("error.html", error=error, description=description), status
+    """The HTML error page, for errors that must never redirect (unknown client, bad URI).
+
+    Spring's `WhitelabelErrorEndpoint` shows the error's summary, HTML-escaped (Jinja escapes).
+    """
+    summary = OAuthError(status, error, description).summary()
+    page = render_template("error.html", error=error, description=description, summary=summary)
+    return page, status
 
 
 def register_error_handlers(app: Flask) -> None:

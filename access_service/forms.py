@@ -1,10 +1,10 @@
-"""The two HTML forms; flask-wtf gives each a CSRF field tied to the emulator's session."""
+"""The HTML forms; flask-wtf gives each a CSRF field tied to the emulator's session."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import InputRequired
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import InputRequired, Regexp
 
 
 class SignInForm(FlaskForm):
@@ -12,6 +12,16 @@ class SignInForm(FlaskForm):
 
     username = EmailField("Email", validators=[InputRequired()])
     password = PasswordField("Password", validators=[InputRequired()])
+
+
+class CodeForm(FlaskForm):
+    """The authenticator code of a two-factor user, after the password."""
+
+    code = StringField(
+        "Authenticator code",
+        validators=[InputRequired(), Regexp(r"^\d{6}$", message="Enter the 6 digits.")],
+        filters=[lambda value: (value or "").replace(" ", "")],
+    )
 
 
 class ApprovalForm(FlaskForm):

@@ -6,24 +6,37 @@ No Flask here: parameters and the authenticated client come in, a token response
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .data import Client, Directory
+from .data import Client, User
 from .errors import OAuthError, invalid_client, invalid_grant, invalid_request
 from .pkce import verifier_matches
 from .tokens import TokenServices
+from .users import AccountStatusError, UserNotFound, Users
 
 Params = Mapping[str, str]
+# `OAuth2Utils.parseParameterList` splits on the regex `[\s+]`: one whitespace character (Java's
+# ASCII `\s`) or a plus sign, never a comma. So `SCOPE_A,SCOPE_B` is one (unknown) scope, and two
+# spaces in a row make an empty scope between them.
+_SCOPE_SEPARATOR = re.compile(r"[ \t\n\x0b\f\r+]")
 
 
 def parse_scope(value: str | None) -> list[str]:
-    """A scope parameter as a list, split on spaces or commas as Spring does, without repeats."""
-    return list(dict.fromkeys((value or "").replace(",", " ").split()))
+    """A scope parameter as Spring's `OAuth2Utils.parseParameterList` reads it: a sorted set
+    (`TreeSet`), split on single whitespace characters and `+` only (not on commas)."""
+    if value is None or not value.strip():
+        return []
+    parts = _SCOPE_SEPARATOR.split(value)
+    while parts and parts[-1] == "":
+        parts.pop()  # Java's String.split drops trailing empty strings, and only those
+    return sorted(set(parts))
 
 
 def validate_scope(requested: list[str], client: Client) -> list[str]:
-    """The scope to grant: the requested one if the client has it all, else the client's."""
+    """The scope to grant: the requested one if the client has it all, else the client's
+    (`DefaultOAuth2RequestFactory.extractScopes`, `DefaultOAuth2RequestValidator`)."""
     for scope in requested:
         if client.scope and scope not in client.scope:
             raise OAuthError(
@@ -40,7 +53,7 @@ def validate_scope(requested: list[str], client: Client) -> list[str]:
 
 
 def token_response(
-    params: Params, client: Client, directory: Directory, tokens: TokenServices
+    params: Params, client: Client, users: Users, tokens: TokenServices
 ) -> dict[str, Any]:
     """Run a token request from an authenticated client; the response body or an OAuthError."""
     given_client_id = params.get("client_id")
@@ -54,14 +67,16 @@ def token_response(
         raise invalid_grant("Implicit grant type not supported from token endpoint")
     granter = GRANTERS.get(grant_type)
     if granter is None:
-        raise OAuthError(400, "unsupported_grant_type", f"Unsupported grant type: {grant_type}")
+        # 2.3.7 and later: no value after the message (`CompositeTokenGranter` returns null,
+        # then `TokenEndpoint` throws `UnsupportedGrantTypeException("Unsupported grant type")`).
+        raise OAuthError(400, "unsupported_grant_type", "Unsupported grant type")
     if not client.allows(grant_type):
         raise invalid_client(f"Unauthorized grant type: {grant_type}")
-    return granter(params, client, scope, directory, tokens)
+    return granter(params, client, scope, users, tokens)
 
 
 def authorization_code(
-    params: Params, client: Client, scope: list[str], directory: Directory, tokens: TokenServices
+    params: Params, client: Client, scope: list[str], users: Users, tokens: TokenServices
 ) -> dict[str, Any]:
     """Swap a code for tokens; the scope is the one approved at the authorize step."""
     code = params.get("code")
@@ -84,49 +99,85 @@ def authorization_code(
             raise invalid_grant("Code verifier required.")
         if not verifier_matches(verifier, auth["code_challenge"]):
             raise invalid_grant("Invalid code verifier.")
-    return tokens.grant(client, auth["user_name"], auth["authorities"], auth["scope"])
+    return tokens.grant(client, _authentication(client, auth, auth["scope"]))
 
 
 def password(
-    params: Params, client: Client, scope: list[str], directory: Directory, tokens: TokenServices
+    params: Params, client: Client, scope: list[str], users: Users, tokens: TokenServices
 ) -> dict[str, Any]:
-    """Swap a user's email address and password for tokens."""
-    user = directory.authenticate_user(params.get("username", ""), params.get("password", ""))
+    """Swap a user's email address and password for tokens (`ResourceOwnerPasswordTokenGranter`:
+    a locked or disabled account and bad credentials are all 400 invalid_grant)."""
+    try:
+        user = users.authenticate(params.get("username", ""), params.get("password", ""))
+    except AccountStatusError as exc:
+        raise invalid_grant(str(exc)) from None
     if user is None:
         raise invalid_grant("Bad credentials")
-    return tokens.grant(client, user.username, user.authorities, scope)
+    if user.mfa_enabled:
+        # The emulator's choice (the platform documents none): a password alone must not get
+        # round the second factor, so two-factor users sign in through the authorize endpoint.
+        raise invalid_grant("Two-factor authentication required: sign in through the browser")
+    users.succeeded(user.username)
+    return tokens.grant(client, _authentication(client, {"user_name": user.username}, scope, user))
 
 
 def refresh_token(
-    params: Params, client: Client, scope: list[str], directory: Directory, tokens: TokenServices
+    params: Params, client: Client, scope: list[str], users: Users, tokens: TokenServices
 ) -> dict[str, Any]:
-    """A new access token for a refresh token; the refresh token is reused or rotated."""
+    """A new access token for a refresh token, in `DefaultTokenServices.refreshAccessToken`'s
+    order: read, load the user again, check the client, drop the old access token (shared
+    store), check expiry, narrow the scope, rotate or reuse."""
     value = params.get("refresh_token")
     if not value:
         raise invalid_request("refresh_token parameter not provided")
     record = tokens.read_refresh_token(value)
     if record is None:
         raise invalid_grant(f"Invalid refresh token: {value}")
+    user = _reload_user(users, record["user_name"])
     if record["client_id"] != client.client_id:
         raise invalid_grant(f"Wrong client for this refresh token: {value}")
+    tokens.remove_access_token_using_refresh_token(record)
     if tokens.is_expired(record):
         tokens.remove_refresh_token(value)
         raise OAuthError(401, "invalid_token", f"Invalid refresh token (expired): {value}")
+    # The refresh token's own scope, or less of it (the token request's default scope is not
+    # used: `TokenEndpoint` resets it to the `scope` parameter for refreshes).
     granted = _narrow(record["scope"], parse_scope(params.get("scope")))
+    auth = _authentication(client, record, granted, user)
     if not client.reuse_refresh_token and not tokens.remove_refresh_token(value):
         # Another request rotated this token a moment ago: it is spent.
         raise invalid_grant(f"Invalid refresh token: {value}")
-    access = tokens.access_token(client, record["user_name"], record["authorities"], granted)
+    access = tokens.access_token(client, auth)
     if client.reuse_refresh_token:
-        tokens.save_refresh_token(value, record, access)
+        tokens.save_refresh_token(value, {**record, "authorities": user.authorities}, access)
     else:
-        auth = {key: record[key] for key in ("client_id", "user_name", "authorities", "scope")}
-        value = tokens.new_refresh_token(client, auth, access)
+        value = tokens.new_refresh_token(client, {**auth, "scope": record["scope"]}, access)
+    tokens.remember_grant(client, auth, access, value)
+    return tokens.response(access, value)
+
+
+def _reload_user(users: Users, username: str) -> User:
+    """The user as the directory has them now (`PreAuthenticatedAuthenticationProvider`): a
+    deleted, disabled or locked user is refused with 401 unauthorized, as
+    `DefaultWebResponseExceptionTranslator` turns any `AuthenticationException` into."""
+    try:
+        user = users.load(username)
+        users.check_status(user)
+    except (UserNotFound, AccountStatusError) as exc:
+        raise OAuthError(401, "unauthorized", str(exc)) from None
+    return user
+
+
+def _authentication(
+    client: Client, source: Mapping[str, Any], scope: list[str], user: User | None = None
+) -> dict[str, Any]:
+    """The authentication a token is made for: client, user, authorities, scope, approval."""
     return {
-        "access_token": access["value"],
-        "token_type": "bearer",
-        "refresh_token": value,
-        "jti": access["jti"],
+        "client_id": client.client_id,
+        "user_name": source["user_name"],
+        "authorities": user.authorities if user else source["authorities"],
+        "scope": scope,
+        "approval_id": source.get("approval_id"),
     }
 
 

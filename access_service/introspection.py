@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from .data import Client
 from .errors import NO_STORE, OAuthError, invalid_request
-from .extensions import services
+from .extensions import components
 from .stats import count_revocation
 from .token_endpoint import authenticate_client
 from .tokens import InvalidToken
@@ -17,14 +17,21 @@ bp = Blueprint("introspection", __name__, url_prefix="/api/oauth")
 
 @bp.get("/token_key")
 def token_key() -> Response:
-    """The public key that verifies access tokens, in Spring's format."""
-    return jsonify(alg="SHA256withRSA", value=services().signer.public_pem())
+    """The public key that verifies access tokens, in Spring's format (`TokenKeyEndpoint`).
+
+    Who may read it is `AuthorizationServerSecurityConfigurer.tokenKeyAccess`: Spring's default
+    is `denyAll()`, deployments set `permitAll()` (here `--token-key-auth none`) or
+    `isAuthenticated()`, which asks for the client's HTTP Basic credentials (`basic`).
+    """
+    if current_app.config["TOKEN_KEY_AUTH"] == "basic":
+        authenticate_client()
+    return jsonify(alg="SHA256withRSA", value=components().signer.public_pem())
 
 
 @bp.get("/jwks")
 def jwks() -> Response:
     """The same key as an RFC 7517 JWK set."""
-    return jsonify(services().signer.jwks())
+    return jsonify(components().signer.jwks())
 
 
 @bp.post("/check_token")
@@ -35,7 +42,7 @@ def check_token() -> Response:
     if not token:
         raise invalid_request("Missing token")
     try:
-        claims = services().tokens.check_access_token(token)
+        claims = components().tokens.check_access_token(token)
     except InvalidToken as exc:
         raise OAuthError(400, "invalid_token", str(exc)) from None
     response = jsonify({**claims, "active": True})
@@ -61,7 +68,7 @@ def revoke() -> tuple[str, int, dict[str, str]]:
 
 def _revoke_refresh_token(token: str, client: Client) -> bool:
     """Forget a refresh token of client's, and the last access token made from it."""
-    tokens = services().tokens
+    tokens = components().tokens
     record = tokens.read_refresh_token(token)
     # Another client's token is left alone (and not reported, so it cannot be probed).
     if record is None or record["client_id"] != client.client_id:
@@ -73,8 +80,8 @@ def _revoke_refresh_token(token: str, client: Client) -> bool:
 
 def _revoke_access_token(token: str, client: Client) -> bool:
     """Refuse an access token of client's from now on."""
-    claims = services().signer.verify(token)
+    claims = components().signer.verify(token)
     if claims is None or claims.get("client_id") != client.client_id:
         return False
-    services().tokens.revoke_access_token(claims["jti"], claims["exp"])
+    components().tokens.revoke_access_token(claims["jti"], claims["exp"])
     return True

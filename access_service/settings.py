@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 DEFAULT_SIGNING_KEY = "instance/access-service-signing-key.pem"
+TOKEN_KEY_AUTH = ("none", "basic")
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -27,9 +28,15 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "SIGNING_KEY_FILE": env.get("ACCESS_SERVICE_SIGNING_KEY") or DEFAULT_SIGNING_KEY,
         "ACCESS_TOKEN_VALIDITY": _int_or_none(env.get("ACCESS_SERVICE_ACCESS_TOKEN_VALIDITY")),
         "REFRESH_TOKEN_VALIDITY": _int_or_none(env.get("ACCESS_SERVICE_REFRESH_TOKEN_VALIDITY")),
+        # "per-grant" (a new token for every grant) or "shared" (Spring with a token store).
+        "TOKEN_STORE": env.get("ACCESS_SERVICE_TOKEN_STORE") or "per-grant",
+        # "none" (anyone may read the key) or "basic" (HTTP Basic client credentials required).
+        "TOKEN_KEY_AUTH": env.get("ACCESS_SERVICE_TOKEN_KEY_AUTH") or "none",
         "REDIS_URL": env.get("REDIS_URL") or None,
         # No default on purpose: without it the secret is derived from the signing key.
         "SECRET_KEY": env.get("ACCESS_SERVICE_SECRET_KEY") or None,
     }
     settings.update(overrides or {})
+    if settings["TOKEN_KEY_AUTH"] not in TOKEN_KEY_AUTH:
+        raise ValueError(f"token key auth must be one of {TOKEN_KEY_AUTH}")
     return settings

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from werkzeug.wrappers import Response
 
-from .extensions import services
+from .extensions import components
 
 bp = Blueprint("emulator", __name__, url_prefix="/emulator")
 
@@ -24,18 +24,18 @@ def _token_key(kind: str) -> str:
 def count_token_request(grant_type: str | None) -> None:
     """Count a token request by its grant type, whether it succeeds or not."""
     kind = grant_type if grant_type in TOKEN_REQUEST_KINDS[:-1] else "other"
-    services().store.incr(_token_key(kind))
+    components().store.incr(_token_key(kind))
 
 
 def count_revocation() -> None:
     """Count a revocation request, whether it revokes anything or not."""
-    services().store.incr(REVOCATIONS)
+    components().store.incr(REVOCATIONS)
 
 
 @bp.get("/stats")
 def stats() -> Response:
     """Token requests by grant type and revocation requests since start (or the last reset)."""
-    store = services().store
+    store = components().store
     return jsonify(
         token_requests={kind: store.counter(_token_key(kind)) for kind in TOKEN_REQUEST_KINDS},
         revocations=store.counter(REVOCATIONS),
@@ -46,5 +46,5 @@ def stats() -> Response:
 def reset() -> Response:
     """Set every counter back to zero."""
     keys = [_token_key(kind) for kind in TOKEN_REQUEST_KINDS] + [REVOCATIONS]
-    services().store.reset_counters(keys)
+    components().store.reset_counters(keys)
     return stats()

@@ -1,26 +1,34 @@
 """Where the emulator keeps its state: in memory for one process, or in a shared Redis.
 
-Codes, refresh tokens, revoked token ids, sign-in sessions and counters all go through the small
-`Store` interface, so several gunicorn workers agree once they share a Redis.
+Codes, refresh tokens, revoked token ids, sign-in sessions, per-user account state and counters
+all go through the small `Store` interface, so several gunicorn workers agree once they share a
+Redis. Times to live are in seconds; `None` keeps a record until it is deleted.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import msgspec
 import redis
 
 KEY_PREFIX = "access-service:"
+# A change applied by `Store.update`: the current record (or None) in, the new one (or None to
+# delete it) out. It may run more than once when another worker changes the record meanwhile.
+Change = Callable[[dict[str, Any] | None], dict[str, Any] | None]
 
 
 class Store(Protocol):
     """Expiring JSON records and counters."""
 
-    def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
-        """Store value under key for ttl seconds."""
+    def put(self, key: str, value: dict[str, Any], ttl: float | None) -> None:
+        """Store value under key for ttl seconds (None: until deleted)."""
+
+    def update(self, key: str, change: Change, ttl: float | None) -> dict[str, Any] | None:
+        """Replace the record under key with change(record), atomically; returns the new one."""
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The value under key, or None when absent or expired."""
@@ -44,17 +52,26 @@ class Store(Protocol):
 class MemoryStore:
     """A Store in this process's memory, for a single process (and the unit tests)."""
 
-    def __init__(self, clock=time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._records: dict[str, tuple[float, bytes]] = {}
         self._counters: dict[str, int] = {}
 
-    def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
-        """Store value under key for ttl seconds."""
-        # Encoded like the Redis store, so callers never share a mutable dict by accident.
+    def put(self, key: str, value: dict[str, Any], ttl: float | None) -> None:
+        """Store value under key for ttl seconds (None: until deleted)."""
         with self._lock:
-            self._records[key] = (self._clock() + ttl, msgspec.json.encode(value))
+            self._put(key, value, ttl)
+
+    def update(self, key: str, change: Change, ttl: float | None) -> dict[str, Any] | None:
+        """Replace the record under key with change(record), under the store's lock."""
+        with self._lock:
+            new = change(self._live(key, remove=False))
+            if new is None:
+                self._records.pop(key, None)
+            else:
+                self._put(key, new, ttl)
+            return new
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The value under key, or None when absent or expired."""
@@ -87,6 +104,12 @@ class MemoryStore:
             for key in keys:
                 self._counters.pop(key, None)
 
+    def _put(self, key: str, value: dict[str, Any], ttl: float | None) -> None:
+        """Store a record (caller holds the lock)."""
+        # Encoded like the Redis store, so callers never share a mutable dict by accident.
+        expires_at = float("inf") if ttl is None else self._clock() + ttl
+        self._records[key] = (expires_at, msgspec.json.encode(value))
+
     def _live(self, key: str, remove: bool) -> dict[str, Any] | None:
         """The unexpired record under key (caller holds the lock); drops expired ones."""
         record = self._records.get(key)
@@ -105,9 +128,28 @@ class RedisStore:
         self._redis = client
         self._prefix = prefix
 
-    def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
-        """Store value under key for ttl seconds."""
-        self._redis.set(self._prefix + key, msgspec.json.encode(value), px=max(1, int(ttl * 1000)))
+    def put(self, key: str, value: dict[str, Any], ttl: float | None) -> None:
+        """Store value under key for ttl seconds (None: until deleted)."""
+        self._redis.set(self._prefix + key, msgspec.json.encode(value), px=_millis(ttl))
+
+    def update(self, key: str, change: Change, ttl: float | None) -> dict[str, Any] | None:
+        """Replace the record under key with change(record): WATCH, read, MULTI, write, EXEC,
+        again from the start if another worker wrote the key in between."""
+        name = self._prefix + key
+        with self._redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(name)
+                    new = change(_decode(pipe.get(name)))
+                    pipe.multi()
+                    if new is None:
+                        pipe.delete(name)
+                    else:
+                        pipe.set(name, msgspec.json.encode(new), px=_millis(ttl))
+                    pipe.execute()
+                    return new
+                except redis.WatchError:
+                    continue  # another worker wrote the key between our read and write
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The value under key, or None when absent or expired."""
@@ -139,6 +181,11 @@ class RedisStore:
             self._redis.delete(*(self._prefix + key for key in keys))
 
 
-def _decode(raw: bytes | None) -> dict[str, Any] | None:
+def _millis(ttl: float | None) -> int | None:
+    """A time to live in whole milliseconds for Redis (at least 1), or None for no expiry."""
+    return None if ttl is None else max(1, int(ttl * 1000))
+
+
+def _decode(raw: bytes | str | None) -> dict[str, Any] | None:
     """A stored JSON record, or None."""
     return None if raw is None else msgspec.json.decode(raw)

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from .data import Client
 from .errors import NO_STORE, OAuthError, unauthorized
-from .extensions import services
+from .extensions import components
 from .grants import token_response
 from .stats import count_token_request
 
@@ -15,11 +15,12 @@ bp = Blueprint("token", __name__)
 
 
 def authenticate_client() -> Client:
-    """The client named by the request's Basic credentials; raises a 401 OAuthError."""
+    """The client named by the request's Basic credentials; raises a 401 OAuthError (Spring's
+    `BasicAuthenticationFilter` before the endpoint, so its challenge is the Basic one)."""
     auth = request.authorization
     if auth is None or auth.type != "basic" or not auth.username:
         raise unauthorized("Full authentication is required to access this resource")
-    client = services().directory.authenticate_client(auth.username, auth.password or "")
+    client = components().directory.authenticate_client(auth.username, auth.password or "")
     if client is None:
         raise unauthorized("Bad credentials")
     return client
@@ -40,7 +41,7 @@ def token() -> Response:
     params = request.values.to_dict()
     count_token_request(params.get("grant_type"))
     client = authenticate_client()
-    body = token_response(params, client, services().directory, services().tokens)
+    body = token_response(params, client, components().users, components().tokens)
     response = jsonify(body)
     response.headers.update(NO_STORE)
     return response

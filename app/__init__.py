@@ -52,7 +52,7 @@ def create_app(
     )
     configure(app, settings, testing)
     logs.init_app(app, settings.log_level)
-    security.init_app(app, settings.production, settings.forwarded_allow_ips, settings.proxy_hops)
+    security.init_app(app, settings)
     errors.register_error_handlers(app)
     redis = redis or make_redis(settings)
     store = SessionStore(

@@ -47,7 +47,7 @@ def token_command(username: str, password_stdin: bool, access_token_only: bool) 
     password = read_secret("password", "COCOON_PASSWORD", password_stdin)
     if password is None:
         password = click.prompt("Password", hide_input=True, err=True)
-    tokens = token_call(lambda client: client.password_grant(username, password))
+    tokens = token_call(lambda client: client.password_grant(username, password), password)
     print_tokens(tokens, access_token_only)
 
 
@@ -64,7 +64,8 @@ def refresh_command(refresh_token_stdin: bool, access_token_only: bool) -> None:
         )
     # refresh() reads only the refresh token of the set it is given.
     previous = TokenSet(access_token="", refresh_token=refresh_token)
-    print_tokens(token_call(lambda client: client.refresh(previous)), access_token_only)
+    tokens = token_call(lambda client: client.refresh(previous), refresh_token)
+    print_tokens(tokens, access_token_only)
 
 
 def read_secret(what: str, variable: str, from_stdin: bool) -> str | None:
@@ -77,25 +78,28 @@ def read_secret(what: str, variable: str, from_stdin: bool) -> str | None:
     return os.environ.get(variable) or None
 
 
-def token_call(call: Callable[[AccessServiceClient], TokenSet]) -> TokenSet:
-    """Run a token call with the app's client; failures become one line on stderr, exit 1."""
+def token_call(call: Callable[[AccessServiceClient], TokenSet], secret: str) -> TokenSet:
+    """Run a token call with the app's client; failures become one line on stderr, exit 1.
+
+    The access-service may quote what it refused (Spring: "Invalid refresh token: <token>"):
+    the secret sent, a password or a refresh token, is never repeated in that line.
+    """
     client: AccessServiceClient = current_app.extensions["portal"].client
     quiet_stdout()
     try:
         return call(client)
     except TokenRefused as exc:
-        raise click.ClickException(f"the access-service refused: {exc}") from None
+        message = f"the access-service refused: {exc}"
     except ClientConfigurationError as exc:
-        raise click.ClickException(
+        message = (
             f"the access-service refused this portal's client: {exc} (check "
             "COCOON_CLIENT_ID, COCOON_CLIENT_SECRET and the client's grant types)"
-        ) from None
+        )
     except InvalidTokenResponse as exc:
-        raise click.ClickException(
-            f"the access-service returned a token this portal cannot use: {exc}"
-        ) from None
+        message = f"the access-service returned a token this portal cannot use: {exc}"
     except AccessServiceUnavailable as exc:
-        raise click.ClickException(f"{exc} ({client.token_endpoint})") from None
+        message = f"{exc} ({client.token_endpoint})"
+    raise click.ClickException(message.replace(secret, "[redacted]"))
 
 
 def print_tokens(tokens: TokenSet, access_token_only: bool) -> None:

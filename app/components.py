@@ -44,7 +44,13 @@ def build_components(
     verifier = None
     if key_url:
         timeout = (settings.http_connect_timeout, settings.http_read_timeout)
-        verifier = TokenVerifier(key_url, timeout, jwks=bool(settings.jwks_url))
+        credentials = (settings.client_id, settings.client_secret)
+        verifier = TokenVerifier(
+            key_url,
+            timeout,
+            jwks=bool(settings.jwks_url),
+            client_credentials=credentials if settings.token_key_auth == "basic" else None,
+        )
     keys = settings.token_encryption_keys or (derive_key(settings.secret_key),)
     sealer = TokenSealer(keys)
     return Components(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from flask import Flask, render_template, request, session
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import (
     HTTPException,
@@ -20,6 +23,8 @@ from app.cocoon.errors import (
     TokenRefused,
 )
 from app.cocoon.keys import TokenVerificationError
+from app.extensions import limiter
+from app.logs import REQUEST_ID_KEY
 from app.metrics import REDIS_ERRORS, SIGN_IN_FAILURES
 from app.redis_client import REDIS_DOWN
 from app.sessions import SessionStoreUnavailable
@@ -31,25 +36,47 @@ TITLES = {
     403: "Not allowed",
     404: "Page not found",
     405: "Method not allowed",
-    429: "Too many attempts",
+    429: "Too many sign-ins",
     500: "Something went wrong",
     502: "Sign-in service error",
     503: "Temporarily unavailable",
     504: "Sign-in service timed out",
 }
 # Endpoints that work without the session store: probes and assets.
-NO_SESSION_NEEDED = {"health.healthz", "health.readyz", "static", "metrics.metrics_endpoint"}
+NO_SESSION_NEEDED = {
+    "health.healthz",
+    "health.readyz",
+    "static",
+    "pages.favicon",
+    "metrics.metrics_endpoint",
+}
 RETRY_AFTER_SECONDS = "5"
+# How a rate limit's window is said: "120 a minute", "1000 every 10 minutes".
+PERIODS = {
+    "second": "a second",
+    "minute": "a minute",
+    "hour": "an hour",
+    "day": "a day",
+    "month": "a month",
+    "year": "a year",
+}
 # What "the session store is down" looks like, wherever it is raised.
 STORE_ERRORS: tuple[type[Exception], ...] = (*REDIS_DOWN, SessionStoreUnavailable)
+LIMIT_UNKNOWN: tuple[type[Exception], ...] = (AttributeError, *REDIS_DOWN)
 
 
 def render_error(status: int, message: str | None = None) -> tuple[str, int, dict]:
-    """The error page for status, with a plain-language message."""
+    """The error page for status, with a plain-language message; a server error also shows the
+    request's id, which support finds in the log lines of that request."""
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status in (429, 503) else {}
+    request_id = request.environ.get(REQUEST_ID_KEY) if status >= 500 else None
     return (
         render_template(
-            "errors/error.html", status=status, title=TITLES.get(status, "Error"), message=message
+            "errors/error.html",
+            status=status,
+            title=TITLES.get(status, "Error"),
+            message=message,
+            request_id=request_id,
         ),
         status,
         headers,
@@ -88,6 +115,31 @@ def handle_untrusted_host(exc: SecurityError) -> tuple[str, int, dict]:
         400,
         {"Content-Type": "text/plain; charset=utf-8"},
     )
+
+
+def handle_rate_limited(exc: RateLimitExceeded) -> tuple[str, int, dict]:
+    """Too many sign-ins started from one address (LOGIN_RATE_LIMIT): the page and Retry-After
+    say when the limit lets the next one through, as the limit's own window says."""
+    rate = exc.limit.limit
+    period = rate.GRANULARITY.name
+    window = PERIODS[period] if rate.multiples == 1 else f"every {rate.multiples} {period}s"
+    try:
+        reset_at = limiter.current_limit.reset_at  # type: ignore[union-attr]
+    except LIMIT_UNKNOWN:  # no limit recorded, or its store unreachable: the whole window
+        # is the honest answer
+        reset_at = time.time() + rate.get_expiry()
+    wait = max(1, math.ceil(reset_at - time.time()))
+    when = (
+        f"{wait} second{'s' if wait > 1 else ''}"
+        if wait < 120
+        else f"{math.ceil(wait / 60)} minutes"
+    )
+    page, status, headers = render_error(
+        429,
+        f"Too many sign-ins have started from your network: this portal allows {rate.amount} "
+        f"{window} from one address. Please try again in {when}.",
+    )
+    return page, status, {**headers, "Retry-After": str(wait)}
 
 
 def handle_csrf_error(exc: CSRFError) -> tuple[str, int, dict]:
@@ -159,6 +211,7 @@ def register_error_handlers(app: Flask) -> None:
     """Install the handlers and the session-store check on app."""
     app.before_request(require_session_store)
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(RateLimitExceeded, handle_rate_limited)
     app.register_error_handler(SecurityError, handle_untrusted_host)
     for error in STORE_ERRORS:
         app.register_error_handler(error, _store_down)

@@ -15,8 +15,7 @@ import time
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask, request
-from msgspec.json import encode as encode_json
+from flask import Flask, has_request_context, request
 
 from app.metrics import latency, request_counter
 from config.log_format import JsonFormatter
@@ -61,23 +60,29 @@ class OneLineErrors(logging.Filter):
         return True
 
 
+class RequestIds(logging.Filter):
+    """Name the request in every line logged while it is served (Flask's unhandled-error line
+    included), so the id a 500 page shows finds all of them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if has_request_context() and not hasattr(record, "request_id"):
+            record.request_id = request.environ.get(REQUEST_ID_KEY)
+        return True
+
+
 def init_app(app: Flask, level: str) -> None:
     """Log JSON to stdout at `level` and write one access line per request."""
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIds())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("flask-limiter").addFilter(OneLineErrors())
     app.logger.handlers.clear()
     app.logger.propagate = True
-    # Request lines are JSON already (built by AccessLog, cheaper than the generic formatter):
-    # this logger writes them as they are.
-    access = logging.getLogger(ACCESS_LOGGER)
-    access_handler = logging.StreamHandler(sys.stdout)
-    access_handler.setFormatter(logging.Formatter("%(message)s"))
-    access.handlers[:] = [access_handler]
-    access.propagate = False
+    # Request lines go through the same handler and JSON format as every other line.
+    logging.getLogger(ACCESS_LOGGER).handlers.clear()
     app.wsgi_app = AccessLog(app.wsgi_app, app.config["SECRET_KEY"])  # type: ignore[method-assign]
     app.before_request(_note_route)  # first of the app's hooks: it runs for every request
 
@@ -92,11 +97,6 @@ def _note_route() -> None:
 def log_user(name: str | None) -> None:
     """Name the signed-in user in this request's access line (as a keyed hash, never the name)."""
     request.environ[USER_KEY] = name
-
-
-@lru_cache(maxsize=4)
-def _utc_second(seconds: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def _request_id(environ: dict) -> str:
@@ -145,14 +145,9 @@ class AccessLog:
         latency(route).observe(duration)
         if not self.logger.isEnabledFor(logging.INFO):
             return
-        now = time.time()
         # PATH_INFO is WSGI's latin-1 text: the path as sent, for the log.
         path = environ.get("PATH_INFO", "").encode("latin-1", "replace").decode("utf-8", "replace")
-        line = {
-            "time": f"{_utc_second(int(now))}.{int(now % 1 * 1000):03d}Z",
-            "level": "INFO",
-            "logger": ACCESS_LOGGER,
-            "message": "request",
+        fields = {
             "request_id": environ[REQUEST_ID_KEY],
             "method": method,
             "path": redacted_path(path, environ.get("QUERY_STRING", "")),
@@ -161,4 +156,4 @@ class AccessLog:
             "user_ref": user_reference(self.secret_key, environ.get(USER_KEY)),
             "remote_addr": environ.get("REMOTE_ADDR"),
         }
-        self.logger.info(encode_json(line).decode())
+        self.logger.info("request", extra=fields)  # config/log_format.py makes it JSON

@@ -13,6 +13,7 @@ from flask import Flask, redirect, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from config import Settings
 from config.limits import MAX_URL_TARGET
 
 # What browsers "repair" into another URL: a backslash reads as a slash and tabs, newlines and
@@ -60,6 +61,16 @@ def safe_next(value: Any) -> str | None:
     return quote(path, safe=_PATH_SAFE) + quote(rest, safe=_QUERY_SAFE)
 
 
+def origin(url: str) -> str:
+    """scheme://host[:port] of url, lower-cased, without a default port."""
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    host = (parts.hostname or "").lower()
+    host = f"[{host}]" if ":" in host else host
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
 def request_target() -> str:
     """This request's path and query, encoded as the browser sent them (for a `next`)."""
     path = quote(request.script_root + request.path, safe=_PATH_SAFE)
@@ -80,24 +91,26 @@ def url_with_next(base: str, next_path: str | None) -> str:
     return base
 
 
-# Nothing from elsewhere: no CDN, no inline script, no framing (stops clickjacking), no
-# <base> or plugin tricks, forms post only here.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+def content_security_policy(form_targets: Iterable[str] = ()) -> str:
+    """Nothing from elsewhere: no CDN, no inline script, no framing (stops clickjacking), no
+    <base> or plugin tricks. Forms post only here, and may end in a redirect only to
+    `form_targets` (origins): browsers apply form-action to the redirects that follow a form's
+    POST, such as sign-out's to the platform's sign-out endpoint (COCOON_LOGOUT_URL)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            " ".join(["form-action 'self'", *form_targets]),
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 SECURITY_HEADERS = [
-    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
@@ -121,9 +134,10 @@ class SecurityHeaders:
     signed-in page, measured in-process). A view must not set these headers itself.
     """
 
-    def __init__(self, wsgi_app: Any, production: bool):
+    def __init__(self, wsgi_app: Any, production: bool, form_targets: Iterable[str] = ()):
         self.wsgi_app = wsgi_app
-        common = SECURITY_HEADERS + ([HSTS] if production else [])
+        csp = ("Content-Security-Policy", content_security_policy(form_targets))
+        common = [csp, *SECURITY_HEADERS, *([HSTS] if production else [])]
         self.for_pages = [*common, ("Referrer-Policy", "same-origin")]
         self.for_callback = [*common, ("Referrer-Policy", "no-referrer")]
 
@@ -210,10 +224,15 @@ def head_changes_nothing() -> Response | None:
     return Response(status=200, content_type="text/html; charset=utf-8")
 
 
-def init_app(app: Flask, production: bool, trusted_proxies: Iterable[str], hops: int) -> None:
+def init_app(app: Flask, settings: Settings) -> None:
     """Install the proxy fix, the HTTPS redirect, the HEAD guard and the headers on app."""
-    app.wsgi_app = SecurityHeaders(app.wsgi_app, production)  # type: ignore[method-assign]
-    app.wsgi_app = TrustedProxyFix(app.wsgi_app, list(trusted_proxies), hops)  # type: ignore[method-assign]
-    if production:
+    form_targets = [origin(settings.logout_url)] if settings.logout_url else []
+    app.wsgi_app = SecurityHeaders(  # type: ignore[method-assign]
+        app.wsgi_app, settings.production, form_targets
+    )
+    app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app, list(settings.forwarded_allow_ips), settings.proxy_hops
+    )
+    if settings.production:
         app.before_request(redirect_to_https)
     app.before_request(head_changes_nothing)

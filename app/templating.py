@@ -16,6 +16,7 @@ class Links(NamedTuple):
     """The portal's own URLs, as the templates link to them."""
 
     stylesheet: str
+    icon: str
     home: str
     profile: str
     sign_in: str
@@ -28,6 +29,7 @@ def _links(script_root: str) -> Links:
     # page: internal URLs are the mount point plus the route, whatever the request.
     return Links(
         stylesheet=url_for("static", filename="portal.css"),
+        icon=url_for("pages.favicon"),
         home=url_for("pages.index"),
         profile=url_for("pages.profile"),
         sign_in=url_for("auth.login"),

@@ -1,4 +1,5 @@
-"""bench/results.md: the machine, the date, the commands and the figures of one run."""
+"""The results of one run (bench/out/results.md, or bench/results.md when asked): the machine,
+the date, the commands and the figures."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from importlib.metadata import version
+from pathlib import Path
 
 from bench.scenarios import SessionSize, SignIns, Storm, Throughput
 from tests.support.processes import redis_server_binary
@@ -222,6 +224,7 @@ def write(
         "",
     ]
     text = "\n".join(lines)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as results:
         results.write(text)
     return text

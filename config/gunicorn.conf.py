@@ -18,15 +18,18 @@ from config.metrics_dir import prepare_metrics_dir
 
 # Refuse to start before the port is opened: a misconfigured portal must not serve 500s.
 try:
-    load_settings()
+    settings = load_settings()
 except ConfigurationError as exc:
     sys.exit(f"cocoon-portal: configuration error: {exc}")
+# Development without SECRET_KEY gets a random one: the master's, for every worker, so a form
+# made by one worker is accepted by another.
+os.environ.setdefault("SECRET_KEY", settings.secret_key)
 
-bind = os.environ.get("PORTAL_BIND", "127.0.0.1:5000")
+bind = settings.bind
 # Threads let a worker keep serving pages while one request waits on the access-service.
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("PORTAL_THREADS", "4"))
+workers = settings.workers
+threads = settings.threads
 # Longer than the slowest outbound call (connect 3 s + read 10 s), so no hung call gets a
 # worker killed; SIGTERM lets in-flight requests finish within graceful_timeout.
 timeout = 30
@@ -46,7 +49,7 @@ logger_class = "config.gunicorn_logging.NoAccessLogger"
 control_socket_disable = True
 accesslog = None
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+loglevel = settings.log_level.lower()
 # gunicorn's own lines in the same JSON shape as the app's, on stdout.
 logconfig_dict = {
     "version": 1,
@@ -65,12 +68,13 @@ logconfig_dict = {
     },
 }
 # The X-Forwarded-* headers are handled by the app (app/security.py), from FORWARDED_ALLOW_IPS.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+forwarded_allow_ips = ",".join(settings.forwarded_allow_ips)
 proxy_allow_ips = "127.0.0.1"
 
 # Prometheus multiprocess mode: each worker writes its samples under this directory.
 os.environ.setdefault(
-    "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"portal-metrics-{os.getpid()}")
+    "PROMETHEUS_MULTIPROC_DIR",
+    settings.metrics_dir or os.path.join(tempfile.gettempdir(), f"portal-metrics-{os.getpid()}"),
 )
 
 

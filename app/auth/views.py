@@ -13,7 +13,7 @@ import logging
 import secrets
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.auth import pending
@@ -21,7 +21,7 @@ from app.auth.session_tokens import sign_in, sign_out
 from app.components import components
 from app.extensions import limiter
 from app.metrics import SIGN_IN_FAILURES, SIGN_INS
-from app.security import safe_next, url_with_next
+from app.security import origin, safe_next, url_with_next
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +36,17 @@ def _login_limit() -> str:
     return components().settings.login_rate_limit
 
 
-def _origin(url: str) -> str:
-    """scheme://host[:port] of url, lower-cased, without a default port."""
-    parts = urlsplit(url)
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    host = (parts.hostname or "").lower()
-    host = f"[{host}]" if ":" in host else host
-    port = f":{parts.port}" if parts.port and parts.port != default else ""
-    return f"{parts.scheme}://{host}{port}"
+def _login_cost() -> int:
+    """A sign-in is counted once: not at the hop to the redirect URI's origin (which only
+    redirects), only at the /login that starts it."""
+    hop = origin(request.host_url) != _portal_origin() and not request.args.get("moved")
+    return 0 if hop else 1
 
 
 def _portal_origin() -> str:
     """The portal's public origin: the registered redirect URI's, else this request's."""
     redirect_uri = components().settings.redirect_uri
-    return _origin(redirect_uri) if redirect_uri else _origin(request.host_url)
+    return origin(redirect_uri) if redirect_uri else origin(request.host_url)
 
 
 def _redirect_uri() -> str:
@@ -57,23 +54,23 @@ def _redirect_uri() -> str:
 
 
 @bp.get("/login")
-@limiter.limit(_login_limit)
+@limiter.limit(_login_limit, cost=_login_cost)
 def login() -> Response:
     """Send the browser to the access-service's sign-in, with a fresh state and PKCE."""
     next_path = safe_next(request.args.get("next")) or url_for("pages.profile")
-    origin = _portal_origin()
-    if _origin(request.host_url) != origin:
+    portal_origin = _portal_origin()
+    if origin(request.host_url) != portal_origin:
         # The state is kept in a cookie of the host the sign-in starts on, and the callback
         # arrives on the redirect URI's: start there. Once: `moved` stops a loop when a proxy
         # hides the public host from the portal.
         if not request.args.get("moved"):
-            target = url_with_next(origin + url_for("auth.login"), next_path)
+            target = url_with_next(portal_origin + url_for("auth.login"), next_path)
             return redirect(target + ("&" if "?" in target else "?") + "moved=1")
         log.warning(
             "sign-in started on %s, not on COCOON_REDIRECT_URI's origin %s: check that the "
             "proxy passes X-Forwarded-Host and -Proto and FORWARDED_ALLOW_IPS trusts it",
-            _origin(request.host_url),
-            origin,
+            origin(request.host_url),
+            portal_origin,
         )
     redirect_uri = _redirect_uri()
     state, started = pending.start(redirect_uri, next_path)
@@ -87,8 +84,9 @@ def _refuse(status: int, reason: str, message: str) -> Response:
     abort(status, description=message)
 
 
+# Not rate limited: a sign-in is counted once, at /login. A callback that calls the token endpoint
+# needs a state that a counted /login made (single use); one without is refused before any call.
 @bp.get("/authcallback")
-@limiter.limit(_login_limit)
 def callback() -> Response | tuple[str, int]:
     """Check state, swap the code for tokens, store them in a new session."""
     started = pending.take(request.args.get("state", ""))
@@ -178,7 +176,7 @@ def signed_out() -> Response:
     expected = request.cookies.get(sign_out_cookie_name(), "")
     state = request.args.get("state", "")
     confirmed = bool(expected and state and hmac.compare_digest(expected, state))
-    response = Response(
+    response = make_response(
         render_template(
             "auth/signed_out.html",
             confirmed=confirmed,

@@ -20,9 +20,9 @@ class AccessServiceError(Exception):
     """Base of the errors a call to the access-service can end in."""
 
 
-class TokenRefused(AccessServiceError):
-    """The access-service refused the user's grant (RFC 6749 section 5.2: `invalid_grant`,
-    `invalid_request`, an expired refresh token's `invalid_token`...): sign in again."""
+class OAuthErrorResponse(AccessServiceError):
+    """An OAuth error answer (RFC 6749 section 5.2): `error`, its `description` (with what
+    the portal sent redacted) and the HTTP `status` when known."""
 
     def __init__(self, error: str, description: str | None = None, status: int | None = None):
         super().__init__(f"{error}: {description}" if description else error)
@@ -31,17 +31,16 @@ class TokenRefused(AccessServiceError):
         self.status = status
 
 
-class ClientConfigurationError(AccessServiceError):
+class TokenRefused(OAuthErrorResponse):
+    """The access-service refused the user's grant (RFC 6749 section 5.2: `invalid_grant`,
+    `invalid_request`, an expired refresh token's `invalid_token`...): sign in again."""
+
+
+class ClientConfigurationError(OAuthErrorResponse):
     """The access-service refused this portal itself: its client credentials
     (`invalid_client`, Spring's Basic-auth `unauthorized`), a grant type it is not registered
     for (`unauthorized_client`), or an endpoint URL that is not the access-service's. Only the
     operator can fix it; signing users out would not help."""
-
-    def __init__(self, error: str, description: str | None = None, status: int | None = None):
-        super().__init__(f"{error}: {description}" if description else error)
-        self.error = error
-        self.description = description
-        self.status = status
 
 
 class InvalidTokenResponse(AccessServiceError):

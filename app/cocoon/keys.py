@@ -18,8 +18,9 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
+from requests.auth import HTTPBasicAuth
 
-from app.cocoon.errors import AccessServiceUnavailable
+from app.cocoon.errors import AccessServiceUnavailable, ClientConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,17 @@ def parse_key_response(body: dict, jwks: bool) -> KeySet:
 
 @dataclass
 class TokenVerifier:
-    """Checks RS256 signatures against a cached key from `url`."""
+    """Checks RS256 signatures against a cached key from `url`.
+
+    `client_credentials` (client id, secret), when given, are sent as HTTP Basic (UTF-8) with
+    the key request: Spring's token_key endpoint is `denyAll()` by default and many platforms
+    open it to authenticated clients only (COCOON_TOKEN_KEY_AUTH=basic).
+    """
 
     url: str
     timeout: tuple[float, float]  # (connect, read) seconds, from the portal's settings
     jwks: bool = False
+    client_credentials: tuple[str, str] | None = field(default=None, repr=False)
     http: requests.Session = field(default_factory=requests.Session)
     refetch_interval: float = 60.0
     clock: Callable[[], float] = time.monotonic
@@ -63,8 +70,19 @@ class TokenVerifier:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def _fetch(self) -> KeySet:
+        auth = None
+        if self.client_credentials:  # bytes: requests would encode str as latin-1
+            client_id, secret = self.client_credentials
+            auth = HTTPBasicAuth(client_id.encode(), secret.encode())
         try:
-            response = self.http.get(self.url, timeout=self.timeout)
+            response = self.http.get(self.url, timeout=self.timeout, auth=auth)
+            if response.status_code in (401, 403):
+                raise ClientConfigurationError(
+                    "token_key_refused",
+                    f"HTTP {response.status_code} from the token key endpoint "
+                    "(does it need COCOON_TOKEN_KEY_AUTH=basic?)",
+                    response.status_code,
+                )
             response.raise_for_status()
             keys = parse_key_response(response.json(), self.jwks)
         except (requests.RequestException, ValueError, JoseError) as exc:
@@ -85,7 +103,8 @@ class TokenVerifier:
         with a minute's leeway).
 
         Raises TokenVerificationError when it does not verify, AccessServiceUnavailable when
-        the key cannot be fetched.
+        the key cannot be fetched, ClientConfigurationError when the key endpoint refuses
+        this portal (401/403).
         """
         keys = self._current_keys(after_failure=False)
         error: Exception | None = None

@@ -27,7 +27,12 @@ log = logging.getLogger(__name__)
 
 
 def refresh_due(
-    expires_at: float | None, obtained_at: float, refreshable: bool, now: float, max_leeway: float
+    *,
+    expires_at: float | None,
+    obtained_at: float,
+    refreshable: bool,
+    now: float,
+    max_leeway: float,
 ) -> bool:
     """The refresh decision: True when a token obtained at `obtained_at` and expiring at
     `expires_at` (epoch seconds) should be renewed at `now`, `max_leeway` seconds early at
@@ -42,7 +47,11 @@ def refresh_due(
 def tokens_due(tokens: TokenSet, now: float, max_leeway: float) -> bool:
     """refresh_due for a token set."""
     return refresh_due(
-        tokens.expires_at, tokens.obtained_at, bool(tokens.refresh_token), now, max_leeway
+        expires_at=tokens.expires_at,
+        obtained_at=tokens.obtained_at,
+        refreshable=bool(tokens.refresh_token),
+        now=now,
+        max_leeway=max_leeway,
     )
 
 

@@ -87,7 +87,13 @@ class SystemAccount:
 
     def _expiring(self, tokens: TokenSet, now: float) -> bool:
         # The refresh decision, as if the tokens could be refreshed.
-        return refresh_due(tokens.expires_at, tokens.obtained_at, True, now, self.max_leeway)
+        return refresh_due(
+            expires_at=tokens.expires_at,
+            obtained_at=tokens.obtained_at,
+            refreshable=True,
+            now=now,
+            max_leeway=self.max_leeway,
+        )
 
     def _sign_in(self) -> TokenSet:
         tokens = self.client.password_grant(self.username, self.password)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from functools import lru_cache
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, current_app, g, render_template
 from markupsafe import Markup
+from werkzeug.wrappers import Response
 
 from app.auth.session_tokens import login_required, signed_in_user
 
@@ -35,6 +36,13 @@ def _utc(timestamp: float) -> tuple[str, str]:
 def index() -> str:
     """Home: a sign-in button, or who you are."""
     return render_template("pages/index.html", user=signed_in_user())
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The site's icon where browsers look for it (every page also links it), cached as the
+    static files are."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.get("/profile")

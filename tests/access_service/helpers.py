@@ -68,9 +68,9 @@ class Browser:
     def authorize(self, **params: str) -> requests.Response:
         """GET the authorize endpoint, signing in when sent to the form; the final response."""
         response = self.get("/api/oauth/authorize", **params)
-        if response.status_code == 303 and response.headers["Location"].endswith("/login"):
+        if response.status_code == 302 and response.headers["Location"].endswith("/login"):
             signed_in = self.sign_in()
-            assert signed_in.status_code == 303, signed_in.text
+            assert signed_in.status_code == 302, signed_in.text
             response = self.get(signed_in.headers["Location"])
         return response
 

@@ -226,34 +226,60 @@ def test_approval_without_csrf_token_is_refused(url):
 
 
 @pytest.mark.parametrize(
-    ("params", "text"),
+    ("params", "status", "text"),
     [
         (
             {"client_id": "noSuchClient", "redirect_uri": DOC_REDIRECT},
-            "No client with requested id: noSuchClient",
+            401,
+            "Bad client credentials",
         ),
+        ({"redirect_uri": DOC_REDIRECT}, 401, "Bad client credentials"),
         (
             {"client_id": EXAMPLE[0], "redirect_uri": "https://evil.example/authcallback"},
+            400,
             "Invalid redirect: https://evil.example/authcallback does not match",
         ),
         (
             {"client_id": EXAMPLE[0], "redirect_uri": "http://127.0.0.1:5000/other"},
+            400,
             "does not match",
         ),
-        ({"client_id": EXAMPLE[0]}, "A redirect_uri must be supplied."),
-        ({"client_id": SYSTEM[0], "redirect_uri": DOC_REDIRECT}, "A redirect_uri can only be"),
-        ({"redirect_uri": DOC_REDIRECT}, "A client id must be provided"),
+        ({"client_id": EXAMPLE[0]}, 400, "Invalid redirect: null does not match"),
+        (
+            {"client_id": SYSTEM[0], "redirect_uri": DOC_REDIRECT},
+            400,
+            "A redirect_uri can only be",
+        ),
     ],
 )
-def test_client_and_redirect_errors_show_a_page_never_a_redirect(browser, params, text):
-    for signed_in in (False, True):
-        if signed_in:
-            browser.code()
-        response = browser.get("/api/oauth/authorize", response_type="code", state="s", **params)
-        assert response.status_code == 400
-        assert "Location" not in response.headers
-        assert response.headers["Content-Type"].startswith("text/html")
-        assert text in response.text
+def test_client_and_redirect_errors_show_a_page_never_a_redirect(browser, params, status, text):
+    browser.code()  # signed in: the request itself is checked
+    response = browser.get("/api/oauth/authorize", response_type="code", state="s", **params)
+    assert response.status_code == status
+    assert "Location" not in response.headers
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert text in response.text
+    error = "invalid_client" if status == 401 else "invalid_"
+    assert f"error=&#34;{error}" in response.text  # Spring's summary, HTML-escaped
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"client_id": "noSuchClient", "redirect_uri": DOC_REDIRECT},
+        {"client_id": EXAMPLE[0], "redirect_uri": "https://evil.example/authcallback"},
+        {"response_type": "nonsense"},
+        {},
+    ],
+)
+def test_a_visitor_not_signed_in_goes_to_sign_in_before_any_check(browser, params):
+    """Spring Security's filters run before `AuthorizationEndpoint` looks at the request."""
+    response = browser.get("/api/oauth/authorize", **params)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/login")
+    signed_in = browser.sign_in()
+    assert signed_in.status_code == 302
+    assert "/api/oauth/authorize" in signed_in.headers["Location"]
 
 
 def test_unsupported_response_type_redirects_with_error(browser):

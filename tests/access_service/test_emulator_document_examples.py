@@ -68,7 +68,7 @@ def assert_documented_token_response(body: str) -> dict:
 @pytest.mark.parametrize("command", [AUTHORIZE_CODE, AUTHORIZE_TOKEN])
 def test_authorize_examples_send_a_new_user_to_sign_in(url, command):
     headers, _ = run_curl(command, url)
-    assert headers["status"] == "303"
+    assert headers["status"] == "302"  # Spring Security's LoginUrlAuthenticationEntryPoint
     assert headers["location"].endswith("/login")
 
 

@@ -123,7 +123,10 @@ def test_revocation_of_unknown_or_foreign_tokens_is_200_and_harmless(url):
 def test_revocation_needs_client_credentials(url):
     response = requests.post(url + "/api/oauth/revoke", data={"token": "x"}, timeout=10)
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == 'Basic realm="oauth2/client"'
+    assert response.headers["WWW-Authenticate"] == (
+        'Basic realm="oauth2/client", error="unauthorized", '
+        'error_description="Full authentication is required to access this resource"'
+    )
 
 
 def test_restart_keeps_the_key_and_signals_stop_cleanly(tmp_path):

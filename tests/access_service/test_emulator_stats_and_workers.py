@@ -113,6 +113,16 @@ def test_two_workers_share_state_through_redis(gunicorn_service, own_db):
         assert again.status_code == 200
     counted = stats(url)["token_requests"]
     assert counted["authorization_code"] == 3 and counted["refresh_token"] == 3
+    # Per-user state of the user API too: changed through one worker, read through the other.
+    access = again.json()["access_token"]
+    me = url + "/api/v1/users/me"
+    auth = {"Authorization": f"Bearer {access}"}
+    changed = requests.put(me, json={"firstName": "Worker"}, headers=auth, timeout=10)
+    assert changed.status_code == 200
+    for _ in range(4):
+        with requests.Session() as fresh:  # a new connection: either worker
+            assert fresh.get(me, headers=auth, timeout=10).json()["firstName"] == "Worker"
     keys = {key.decode() for key in own_db.keys("*")}
     assert keys and all(key.startswith("access-service:") for key in keys)
     assert any(key.startswith("access-service:refresh:") for key in keys)
+    assert any(key.startswith("access-service:account:") for key in keys)

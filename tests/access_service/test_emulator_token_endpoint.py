@@ -13,11 +13,17 @@ DOC_TOKEN_CLAIMS = ["exp", "user_name", "authorities", "jti", "client_id", "scop
 
 
 def assert_error(response: requests.Response, status: int, error: str, description: str) -> None:
-    """The response is the platform's JSON error, uncached."""
+    """The response is the platform's JSON error, uncached; a 401 carries Spring 2.4.0's
+    challenge (`DefaultWebResponseExceptionTranslator`), other statuses none."""
     assert response.status_code == status, response.text
     assert response.json() == {"error": error, "error_description": description}
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Pragma"] == "no-cache"
+    if status == 401:
+        expected = f'Bearer error="{error}", error_description="{description}"'
+        assert response.headers["WWW-Authenticate"] == expected
+    else:
+        assert "WWW-Authenticate" not in response.headers
 
 
 def test_password_grant_returns_exactly_the_documented_fields(url):
@@ -43,7 +49,13 @@ def test_password_grant_returns_exactly_the_documented_fields(url):
 def test_password_grant_for_the_second_user_and_the_system_client(url):
     response = token(url, SYSTEM, grant_type="password", username=SAM[0], password=SAM[1])
     claims = jwt_part(response.json()["access_token"], 1)
-    assert claims["authorities"] == ["ROLE_VIEWER", "PERM_VIEW", "PERM_DOWNLOAD"]
+    assert claims["authorities"] == [
+        "ROLE_VIEWER",
+        "PERM_VIEW",
+        "PERM_DOWNLOAD",
+        "PERM_USERINFO_GETSELF",
+        "PERM_USERINFO_GET_NOTIFY_PREF",
+    ]
     assert claims["client_id"] == SYSTEM[0]
     assert "refresh_token" in response.json()
 
@@ -56,7 +68,8 @@ def test_requested_scope_narrows_and_unknown_scope_is_refused(url):
         password=ALEX[1],
         scope="SCOPE_VIEW SCOPE_COPY",
     )
-    assert jwt_part(narrow.json()["access_token"], 1)["scope"] == ["SCOPE_VIEW", "SCOPE_COPY"]
+    # A sorted set, as Spring's OAuth2Utils.parseParameterList makes it (a TreeSet).
+    assert jwt_part(narrow.json()["access_token"], 1)["scope"] == ["SCOPE_COPY", "SCOPE_VIEW"]
     wrong = token(
         url, grant_type="password", username=ALEX[0], password=ALEX[1], scope="SCOPE_NOPE"
     )
@@ -65,8 +78,15 @@ def test_requested_scope_narrows_and_unknown_scope_is_refused(url):
     assert wrong.json()["error_description"] == "Invalid scope: SCOPE_NOPE"
 
 
-@pytest.mark.parametrize("auth", [None, ("exampleClientApplication", "wrong"), ("nobody", "x")])
-def test_bad_or_missing_client_credentials(url, auth):
+@pytest.mark.parametrize(
+    ("auth", "description"),
+    [
+        (None, "Full authentication is required to access this resource"),
+        (("exampleClientApplication", "wrong"), "Bad credentials"),
+        (("nobody", "x"), "Bad credentials"),
+    ],
+)
+def test_bad_or_missing_client_credentials(url, auth, description):
     response = requests.post(
         url + "/api/oauth/token",
         auth=auth,
@@ -74,8 +94,10 @@ def test_bad_or_missing_client_credentials(url, auth):
         data={"grant_type": "password", "username": ALEX[0], "password": ALEX[1]},
     )
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == 'Basic realm="oauth2/client"'
-    assert response.json()["error"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"] == (
+        f'Basic realm="oauth2/client", error="unauthorized", error_description="{description}"'
+    )
+    assert response.json() == {"error": "unauthorized", "error_description": description}
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -108,7 +130,7 @@ ERROR_TABLE = [
         {"grant_type": "magic"},
         400,
         "unsupported_grant_type",
-        "Unsupported grant type: magic",
+        "Unsupported grant type",
     ),
     (
         EXAMPLE,
@@ -198,3 +220,19 @@ def test_get_is_405(url):
     assert response.status_code == 405
     assert response.json()["error"] == "method_not_allowed"
     assert response.headers["Allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("scope", "invalid"),
+    [
+        ("SCOPE_VIEW,SCOPE_COPY", "SCOPE_VIEW,SCOPE_COPY"),  # Spring splits on whitespace only
+        ("SCOPE_VIEW  SCOPE_COPY", ""),  # two spaces: an empty scope between them
+        ("scope_view", "scope_view"),  # case matters
+    ],
+)
+def test_scopes_spring_does_not_split_are_invalid(url, scope, invalid):
+    response = token(url, grant_type="password", username=ALEX[0], password=ALEX[1], scope=scope)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_scope"
+    assert response.json()["error_description"] == f"Invalid scope: {invalid}"
+    assert "WWW-Authenticate" not in response.headers

@@ -10,13 +10,15 @@ from joserfc.jwk import RSAKey
 from werkzeug.security import check_password_hash
 
 from access_service import create_app
-from access_service.data import Directory, load_directory
+from access_service.approvals import Approvals
+from access_service.data import Directory, DirectoryFile, load_directory
 from access_service.errors import OAuthError
 from access_service.grants import parse_scope, token_response
 from access_service.keys import Signer, load_or_create_key
 from access_service.pkce import s256, verifier_matches
 from access_service.store import MemoryStore
 from access_service.tokens import InvalidToken, TokenServices
+from access_service.users import Users
 from tests.support.clock import Clock
 
 
@@ -59,6 +61,8 @@ def test_demo_data_matches_the_document(directory):
         ("http://127.0.0.1:5000/authcallback?x=1", False),
         ("https://my-application-url/authcallback", True),
         ("https://my-application-url:444/authcallback", False),
+        ("http://127.0.0.1:61234/auth\ncallback", False),  # urlsplit drops the newline
+        ("http://127.0.0.1:5000/authcallback\t", False),
     ],
 )
 def test_redirect_resolution_and_the_loopback_rule(directory, requested, expected):
@@ -116,22 +120,41 @@ def test_signer_keeps_claim_order_and_rejects_tampering(signer):
     assert other.verify(token) is None
 
 
-def test_parse_scope_splits_on_spaces_and_commas():
-    assert parse_scope("a b,c  a") == ["a", "b", "c"]
-    assert parse_scope(None) == []
+@pytest.mark.parametrize(
+    ("value", "scopes"),
+    [
+        ("b a", ["a", "b"]),  # a sorted set, as Spring's TreeSet
+        ("a+b", ["a", "b"]),  # the regex [\\s+] splits on a plus sign too
+        ("a\tb\na", ["a", "b"]),
+        ("SCOPE_A,SCOPE_B", ["SCOPE_A,SCOPE_B"]),  # never on a comma: one unknown scope
+        ("a  b", ["", "a", "b"]),  # two separators make an empty scope between them
+        (" a", ["", "a"]),
+        ("a  ", ["a"]),  # trailing empty strings are dropped, as Java's String.split does
+        ("a\u00a0b", ["a\u00a0b"]),  # Java's \\s is ASCII whitespace only
+        ("   ", []),
+        (None, []),
+    ],
+)
+def test_parse_scope_splits_as_spring_does(value, scopes):
+    assert parse_scope(value) == scopes
 
 
 def services(signer: Signer, clock: Clock) -> TokenServices:
     """Token services over a memory store."""
-    return TokenServices(MemoryStore(clock), signer, clock=clock)
+    store = MemoryStore(clock)
+    return TokenServices(store, signer, Approvals(store, clock), clock=clock)
+
+
+def users(tokens: TokenServices) -> Users:
+    """The built-in demo users, over the token services' store."""
+    return Users(DirectoryFile(), tokens.store, tokens.clock)
 
 
 def test_grants_order_client_id_check_before_grant_type(directory, signer):
     client = directory.client("exampleClientApplication")
+    tokens = services(signer, Clock(start=1_000_000.0))
     with pytest.raises(OAuthError) as raised:
-        token_response(
-            {"client_id": "other"}, client, directory, services(signer, Clock(start=1_000_000.0))
-        )
+        token_response({"client_id": "other"}, client, users(tokens), tokens)
     assert (raised.value.status, raised.value.error) == (401, "invalid_client")
 
 
@@ -146,7 +169,7 @@ def test_access_token_expiry_and_revocation(directory, signer):
             "password": "password2",
         },
         client,
-        directory,
+        users(tokens),
         tokens,
     )
     claims = tokens.check_access_token(body["access_token"])
@@ -154,7 +177,7 @@ def test_access_token_expiry_and_revocation(directory, signer):
     tokens.revoke_access_token(claims["jti"], claims["exp"])
     with pytest.raises(InvalidToken, match="not recognised"):
         tokens.check_access_token(body["access_token"])
-    fresh = tokens.access_token(client, "u", [], ["s"])
+    fresh = tokens.access_token(client, {"user_name": "u", "authorities": [], "scope": ["s"]})
     clock.advance(43200)
     with pytest.raises(InvalidToken, match="expired"):
         tokens.check_access_token(fresh["value"])
@@ -164,13 +187,14 @@ def test_refresh_token_expiry_uses_the_clock(directory, signer):
     clock = Clock(start=1_000_000.0)
     tokens = services(signer, clock)
     client = directory.client("exampleClientApplication")
-    body = tokens.grant(client, "u", [], ["s"])
+    auth = {"client_id": client.client_id, "user_name": "sam.viewer@xy-company.com"}
+    body = tokens.grant(client, {**auth, "authorities": [], "scope": ["s"]})
     clock.advance(2_592_000)
     with pytest.raises(OAuthError) as raised:
         token_response(
             {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
             client,
-            directory,
+            users(tokens),
             tokens,
         )
     assert (raised.value.status, raised.value.error) == (401, "invalid_token")

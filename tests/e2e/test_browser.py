@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from tests.support.environment import portal_environment
@@ -34,6 +35,10 @@ CHROMIUM_ARGS = [
 USER = "alex.originator@xy-company.com"
 PASSWORD = "password1"
 PHONE = {"width": 375, "height": 667}
+# The emulator's demo user with two-factor sign-in (access_service/README.md).
+TWO_FACTOR_USER = "morgan.twofactor@xy-company.com"
+TWO_FACTOR_PASSWORD = "password3"
+TWO_FACTOR_SECRET = "OSRLNDIIR7LJ7HIMDC66TOIWZYD5Z32V"
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +148,40 @@ def test_signed_out_visit_goes_through_sign_in_and_back(page, approval_portal, a
     assert page.locator("#user-name").inner_text() == USER
 
 
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, PHONE], ids=["wide", "phone"])
+def test_the_header_keeps_its_height_and_no_request_fails(
+    browser, viewport, approval_portal, access_service
+):
+    """Signing in does not push the page down (the header is as tall signed in as signed out),
+    and nothing a page asks for, the icon included, answers an error."""
+    context = browser.new_context(viewport=viewport)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    answers: list[tuple[int, str]] = []
+    page.on("response", lambda response: answers.append((response.status, response.url)))
+    header = page.locator("header.topbar")
+
+    page.goto(approval_portal.url + "/")
+    signed_out = header.bounding_box()["height"]
+    page.locator("main").get_by_role("link", name="Sign in").click()
+    sign_in_at_emulator(page)
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_url(approval_portal.url + "/profile")
+    on_profile = header.bounding_box()["height"]
+    page.goto(approval_portal.url + "/")
+    on_home = header.bounding_box()["height"]
+    icon = page.request.get(approval_portal.url + "/favicon.ico")
+    context.close()
+
+    assert signed_out > 0 and on_profile == signed_out and on_home == signed_out
+    assert [answer for answer in answers if answer[0] >= 400] == []
+    assert len(answers) >= 6
+    assert icon.status == 200 and icon.headers["content-type"] in (
+        "image/vnd.microsoft.icon",
+        "image/x-icon",
+    )
+
+
 def assert_on_screen(page, *controls) -> None:
     """Every control is visible and lies within the viewport's width; nothing scrolls sideways."""
     for control in controls:
@@ -185,3 +224,18 @@ def test_phone_viewport_shows_every_control(phone, approval_portal, access_servi
         phone, phone.locator("#user-name"), phone.get_by_role("button", name="Sign out")
     )
     phone.screenshot(path=shots / "4-profile.png")  # the top: a long list of permissions follows
+
+
+def test_a_user_with_two_factor_sign_in_signs_in(page, approval_portal, access_service):
+    """The platform asks users with two-factor authentication for an authenticator code after
+    the password; the portal needs nothing more."""
+    page.goto(approval_portal.url + "/profile")
+    page.wait_for_url(access_service.url + "/**")
+    page.get_by_label("Email").fill(TWO_FACTOR_USER)
+    page.get_by_label("Password").fill(TWO_FACTOR_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Authenticator code").fill(pyotp.TOTP(TWO_FACTOR_SECRET).now())
+    page.keyboard.press("Enter")  # from the keyboard, as a person would
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_url(approval_portal.url + "/profile")
+    assert page.locator("#user-name").inner_text() == TWO_FACTOR_USER

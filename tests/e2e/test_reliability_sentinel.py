@@ -30,9 +30,9 @@ def start_sentinel(e2e_dir) -> Iterator[Callable[..., RedisSentinel]]:
 
 
 def sign_in_attempts(port: int) -> int:
-    """The rate limiter's count of sign-in callbacks, as stored in the Redis on port."""
+    """The rate limiter's count of sign-ins (counted at /login), as stored in the Redis on port."""
     with redis.Redis(port=port, socket_timeout=1) as client:
-        keys = client.keys("LIMITS:*auth.callback*")
+        keys = client.keys("LIMITS:*auth.login*")
         return sum(int(client.get(key) or 0) for key in keys)
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
-from werkzeug.security import generate_password_hash
 
-from tests.support.processes import ROOT, AccessService, free_port
+from tests.support.cli import run_cocoon, token_from_stdin
+from tests.support.emulator import emulator_with
+from tests.support.processes import AccessService, free_port
 
 USER = "alex.originator@xy-company.com"
 PASSWORD = "password1"
@@ -20,42 +20,12 @@ CLIENT = ("exampleClientApplication", "exampleClientApplicationSecret")
 SYSTEM_CLIENT = ("systemServiceClient", "systemServiceClientSecret")
 BROWSER_ONLY_CLIENT = ("browserOnlyClient", "browserOnlyClientSecret")
 EURO_CLIENT = ("euroSecretClient", "price€Secret")
+ACCESS_TOKEN_FOR_USER = ("token", "--username", USER, "--access-token-only")
 
 
-def run_cli(
-    base_url: str,
-    *args: str,
-    stdin: str = "",
-    client: tuple[str, str] = CLIENT,
-    env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run `flask --app wsgi cocoon ARGS` with the portal's normal configuration."""
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("COCOON_", "PORTAL_", "FLASK_"))
-    }
-    environ.update(
-        PORTAL_ENV="development",
-        SECRET_KEY="cli-test-secret-key-0123456789abcdef",
-        # Never contacted: the CLI must not need Redis.
-        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
-        COCOON_ACCESS_SERVICE_URL=base_url,
-        COCOON_CLIENT_ID=client[0],
-        COCOON_CLIENT_SECRET=client[1],
-        **(env or {}),
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "cocoon", *args],
-        cwd=ROOT,
-        env=environ,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        # No controlling terminal: a password prompt reads stdin instead of blocking on /dev/tty.
-        start_new_session=True,
-    )
+def run_cli(base_url: str, *args: str, **options: Any) -> subprocess.CompletedProcess[str]:
+    """run_cocoon (tests/support/cli.py), and never a traceback, never the password."""
+    result = run_cocoon(base_url, *args, **options)
     output = result.stdout + result.stderr
     assert "Traceback" not in output
     assert PASSWORD not in output
@@ -79,21 +49,13 @@ def check_token(base_url: str, access_token: str) -> requests.Response:
 @pytest.fixture(scope="module")
 def browser_only_access_service(tmp_path_factory) -> Iterator[AccessService]:
     """An emulator whose extra client may not use the password grant."""
-    workdir = tmp_path_factory.mktemp("access-service-browser-only")
-    data = json.loads((ROOT / "access_service" / "demo_data.json").read_text())
-    data["clients"].append(
-        {
-            "client_id": BROWSER_ONLY_CLIENT[0],
-            "client_secret_hash": generate_password_hash(BROWSER_ONLY_CLIENT[1]),
-            "authorized_grant_types": ["authorization_code", "refresh_token"],
-            "registered_redirect_uris": ["http://127.0.0.1:5000/authcallback"],
-            "scope": data["clients"][0]["scope"],  # else Spring refuses the empty scope first
-        }
-    )
-    (workdir / "data.json").write_text(json.dumps(data))
-    service = AccessService(workdir, args=["--data", str(workdir / "data.json")]).start()
-    yield service
-    service.stop()
+    client = {
+        "client_id": BROWSER_ONLY_CLIENT[0],
+        "secret": BROWSER_ONLY_CLIENT[1],
+        "authorized_grant_types": ["authorization_code", "refresh_token"],
+    }
+    with emulator_with(tmp_path_factory.mktemp("browser-only"), clients=(client,)) as service:
+        yield service
 
 
 def test_token_prints_the_token_response(access_service):
@@ -113,13 +75,7 @@ def test_token_prints_the_token_response(access_service):
 
 def test_access_token_only_from_stdin_is_a_usable_bearer(access_service):
     result = run_cli(
-        access_service.url,
-        "token",
-        "--username",
-        USER,
-        "--password-stdin",
-        "--access-token-only",
-        stdin=PASSWORD + "\n",
+        access_service.url, *token_from_stdin(USER, "--access-token-only"), stdin=PASSWORD + "\n"
     )
     assert result.returncode == 0, result.stderr
     access_token = result.stdout.strip()
@@ -130,14 +86,7 @@ def test_access_token_only_from_stdin_is_a_usable_bearer(access_service):
 
 
 def test_password_prompt_goes_to_stderr(access_service):
-    result = run_cli(
-        access_service.url,
-        "token",
-        "--username",
-        USER,
-        "--access-token-only",
-        stdin=PASSWORD + "\n",
-    )
+    result = run_cli(access_service.url, *ACCESS_TOKEN_FOR_USER, stdin=PASSWORD + "\n")
     assert result.returncode == 0, result.stderr
     assert "Password" in result.stderr
     assert result.stdout.count(".") == 2  # only the JWT
@@ -197,14 +146,7 @@ def test_refresh_needs_a_token(access_service):
 
 
 def test_wrong_password(access_service):
-    result = run_cli(
-        access_service.url,
-        "token",
-        "--username",
-        USER,
-        "--password-stdin",
-        stdin="not-the-password\n",
-    )
+    result = run_cli(access_service.url, *token_from_stdin(USER), stdin="not-the-password\n")
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr == "Error: the access-service refused: invalid_grant: Bad credentials\n"
@@ -232,19 +174,9 @@ def test_client_not_allowed_the_password_grant(browser_only_access_service):
 @pytest.fixture(scope="module")
 def euro_secret_access_service(tmp_path_factory) -> Iterator[AccessService]:
     """An emulator whose extra client has a secret outside latin-1."""
-    workdir = tmp_path_factory.mktemp("access-service-euro")
-    data = json.loads((ROOT / "access_service" / "demo_data.json").read_text())
-    data["clients"].append(
-        {
-            **data["clients"][0],
-            "client_id": EURO_CLIENT[0],
-            "client_secret_hash": generate_password_hash(EURO_CLIENT[1]),
-        }
-    )
-    (workdir / "data.json").write_text(json.dumps(data))
-    service = AccessService(workdir, args=["--data", str(workdir / "data.json")]).start()
-    yield service
-    service.stop()
+    client = {"client_id": EURO_CLIENT[0], "secret": EURO_CLIENT[1]}
+    with emulator_with(tmp_path_factory.mktemp("euro"), clients=(client,)) as service:
+        yield service
 
 
 def test_a_non_ascii_client_secret_works_from_the_command_line(euro_secret_access_service):
@@ -267,14 +199,8 @@ def test_a_metrics_directory_problem_is_one_line(access_service, tmp_path, make_
     if make_it == "uncreatable":
         (tmp_path / "a-file").write_text("")
         path = tmp_path / "a-file" / "metrics"
-    result = run_cli(
-        access_service.url,
-        "token",
-        "--username",
-        USER,
-        "--access-token-only",
-        env={"COCOON_PASSWORD": PASSWORD, "PROMETHEUS_MULTIPROC_DIR": str(path)},
-    )
+    env = {"COCOON_PASSWORD": PASSWORD, "PROMETHEUS_MULTIPROC_DIR": str(path)}
+    result = run_cli(access_service.url, *ACCESS_TOKEN_FOR_USER, env=env)
     if make_it == "missing":  # created, as gunicorn's start does
         assert result.returncode == 0, result.stderr
         assert path.is_dir()

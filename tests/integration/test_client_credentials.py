@@ -3,18 +3,16 @@ problem, never shown to users as theirs nor reported as an outage."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.security import generate_password_hash
 
 from app import create_app
 from config import Settings
 from tests.support.auth import REDIRECT_URI, AuthActions, portal_client
-from tests.support.emulator import token_requests
-from tests.support.processes import ROOT, AccessService
+from tests.support.emulator import emulator_with, token_requests
+from tests.support.processes import AccessService
 
 # Secrets people really issue: a euro sign (not in latin-1), accents (latin-1 bytes differ
 # from UTF-8), a colon (Basic splits user and password at the first one), CJK.
@@ -24,22 +22,16 @@ UNUSUAL_SECRETS = ["price€Secret", "café-sécret", "pass:with:colons", "秘�
 @pytest.fixture(scope="module")
 def unusual_access_service(tmp_path_factory) -> Iterator[AccessService]:
     """An emulator with one client per unusual secret, registered for the portal's URIs."""
-    workdir = tmp_path_factory.mktemp("access-service-unusual-secrets")
-    data = json.loads((ROOT / "access_service" / "demo_data.json").read_text())
-    template = data["clients"][0]
-    for number, secret in enumerate(UNUSUAL_SECRETS):
-        data["clients"].append(
-            {
-                **template,
-                "client_id": f"unusualSecretClient{number}",
-                "client_secret_hash": generate_password_hash(secret),
-                "registered_redirect_uris": [REDIRECT_URI],
-            }
-        )
-    (workdir / "data.json").write_text(json.dumps(data))
-    service = AccessService(workdir, args=["--data", str(workdir / "data.json")]).start()
-    yield service
-    service.stop()
+    clients = tuple(
+        {
+            "client_id": f"unusualSecretClient{number}",
+            "secret": secret,
+            "registered_redirect_uris": [REDIRECT_URI],
+        }
+        for number, secret in enumerate(UNUSUAL_SECRETS)
+    )
+    with emulator_with(tmp_path_factory.mktemp("unusual-secrets"), clients=clients) as service:
+        yield service
 
 
 @pytest.fixture(autouse=True)
@@ -119,3 +111,29 @@ def test_a_client_refused_at_refresh_keeps_the_session_while_the_token_is_valid(
     app.extensions["portal"].client.client_secret = "exampleClientApplicationSecret"
     clock.advance(-60)
     assert client.get("/profile").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def closed_token_key_service(tmp_path_factory) -> Iterator[AccessService]:
+    """An emulator whose token_key admits authenticated clients only."""
+    workdir = tmp_path_factory.mktemp("closed-token-key")
+    with emulator_with(workdir, "--token-key-auth", "basic") as service:
+        yield service
+
+
+@pytest.mark.parametrize(("auth", "status"), [("basic", 302), ("none", 502)])
+def test_a_token_key_for_clients_only_needs_token_key_auth_basic(
+    environ, clock, redis_client, closed_token_key_service, auth, status
+):
+    environ["COCOON_TOKEN_KEY_AUTH"] = auth
+    app = portal_for(
+        environ,
+        clock,
+        closed_token_key_service,
+        "exampleClientApplication",
+        "exampleClientApplicationSecret",
+    )
+    response = AuthActions(portal_client(app)).login()
+    assert response.status_code == status
+    if status == 502:
+        assert "current settings" in response.get_data(as_text=True)

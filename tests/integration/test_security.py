@@ -152,7 +152,7 @@ def test_login_is_rate_limited_with_a_clear_429(environ, redis_client, clock):
     assert statuses == [302, 302, 302, 429]
     response = client.get("/login")
     assert response.headers["Retry-After"]
-    assert "Too many attempts" in response.get_data(as_text=True)
+    assert "Too many sign-ins" in response.get_data(as_text=True)
 
 
 def test_idle_timeout_is_the_redis_ttl(auth, client, redis_client):

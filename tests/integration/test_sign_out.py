@@ -73,6 +73,25 @@ def test_without_a_logout_url_the_page_says_how_to_sign_out_there(
     assert f'href="{access_service.url}"' in html
 
 
+def test_the_signed_out_page_is_html_and_its_csp_lets_sign_out_reach_the_platform(
+    auth, client, access_service
+):
+    auth.login()
+    response = sign_out(client)
+    csp = response.headers["Content-Security-Policy"]
+    # Browsers apply form-action to the redirect after the sign-out form's POST.
+    assert f"form-action 'self' {access_service.url};" in csp
+    page = client.get("/signed-out")
+    assert page.mimetype == "text/html"
+    assert "form-action 'self' " in page.headers["Content-Security-Policy"]
+
+
+def test_without_a_logout_url_forms_post_only_here(environ, clock, redis_client):
+    environ.pop("COCOON_LOGOUT_URL")
+    client = portal_client(create_app(Settings.from_env(environ), clock=clock, testing=True))
+    assert "form-action 'self';" in client.get("/").headers["Content-Security-Policy"]
+
+
 def test_a_sessions_csrf_token_is_signed_once_and_a_new_sign_in_gets_another(auth, client):
     auth.login()
     first = csrf_token(client)

@@ -15,7 +15,7 @@ from app.cocoon.errors import TokenRefused
 from app.cocoon.system_account import SystemAccount
 from config import Settings
 from tests.support.clock import Clock
-from tests.support.emulator import token_requests
+from tests.support.emulator import emulator_with, token_requests
 from tests.support.processes import AccessService, http_server_in_thread
 
 USER = "alex.originator@xy-company.com"
@@ -25,10 +25,9 @@ CLIENT = ("systemServiceClient", "systemServiceClientSecret")
 @pytest.fixture(scope="module")
 def short_lived_access_service(tmp_path_factory) -> Iterator[AccessService]:
     """The emulator with 2-second access tokens, so a test can wait one out."""
-    workdir = tmp_path_factory.mktemp("access-service-short-lived")
-    service = AccessService(workdir, args=["--access-token-validity", "2"]).start()
-    yield service
-    service.stop()
+    workdir = tmp_path_factory.mktemp("short-lived")
+    with emulator_with(workdir, "--access-token-validity", "2") as service:
+        yield service
 
 
 @pytest.fixture()

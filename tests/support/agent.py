@@ -9,6 +9,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
+import pyotp
 import requests
 
 
@@ -52,8 +53,10 @@ class SignInAgent:
         username: str = "alex.originator@xy-company.com",
         password: str = "password1",
         approve: bool = True,
+        totp_secret: str | None = None,
     ):
         self.username, self.password, self.approve = username, password, approve
+        self.totp_secret = totp_secret  # for an account with two-factor sign-in
         self.http = requests.Session()
         self.pages: list[requests.Response] = []
 
@@ -82,6 +85,8 @@ class SignInAgent:
             }
             if any(kind == "password" for kind, _ in form["fields"].values()):
                 data.update(username=self.username, password=self.password)
+            elif "code" in form["fields"] and self.totp_secret:
+                data["code"] = pyotp.TOTP(self.totp_secret).now()
             elif any(name == "user_oauth_approval" for name, _ in form["buttons"]):
                 data["user_oauth_approval"] = "true" if self.approve else "false"
             else:

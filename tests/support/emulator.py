@@ -1,8 +1,19 @@
-"""Reading the emulated access-service's counters, to prove what the portal did (or did not) ask."""
+"""The emulated access-service in tests: its counters, to prove what the portal did (or did not)
+ask, and emulators with extra clients or switches."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import requests
+from werkzeug.security import generate_password_hash
+
+from tests.support.processes import ROOT, AccessService
+
+DEMO_DATA = ROOT / "access_service" / "demo_data.json"
 
 
 def token_requests(base_url: str, grant_type: str) -> int:
@@ -13,3 +24,25 @@ def token_requests(base_url: str, grant_type: str) -> int:
 
 def revocations(base_url: str) -> int:
     return requests.get(base_url + "/emulator/stats", timeout=5).json()["revocations"]
+
+
+@contextmanager
+def emulator_with(
+    workdir: Path, *args: str, clients: tuple[dict, ...] = ()
+) -> Iterator[AccessService]:
+    """A started emulator with command-line `args` and, when given, extra `clients` in its demo
+    data: each a dict over the first demo client's fields, with a plain `secret` that is
+    hashed as the data file wants. Stopped on leaving."""
+    if clients:
+        data = json.loads(DEMO_DATA.read_text())
+        for extra in clients:
+            fields = {key: value for key, value in extra.items() if key != "secret"}
+            fields["client_secret_hash"] = generate_password_hash(extra["secret"])
+            data["clients"].append({**data["clients"][0], **fields})
+        (workdir / "data.json").write_text(json.dumps(data))
+        args = (*args, "--data", str(workdir / "data.json"))
+    service = AccessService(workdir, args=list(args)).start()
+    try:
+        yield service
+    finally:
+        service.stop()

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 
 import requests
 
@@ -202,8 +203,26 @@ class RedisServer(Process):
         return self
 
 
-class AccessService(Process):
+class HttpServer(Process):
+    """A process serving HTTP on 127.0.0.1:`port`, started once `ready_path` answers."""
+
+    port: int
+    ready_path = "/"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Self:
+        super().start()
+        self.started_when(lambda: wait_for_http(self.url + self.ready_path, proc=self.proc))
+        return self
+
+
+class AccessService(HttpServer):
     """The emulated access-service (`python -m access_service`) on a free port."""
+
+    ready_path = "/api/oauth/token_key"
 
     def __init__(
         self,
@@ -228,18 +247,11 @@ class AccessService(Process):
         ]
         super().__init__(cmd, env=env, log_path=workdir / f"access-service-{self.port}.log")
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> AccessService:
-        super().start()
-        self.started_when(lambda: wait_for_http(self.url + "/api/oauth/token_key", proc=self.proc))
-        return self
-
-
-class Portal(Process):
+class Portal(HttpServer):
     """The portal under real gunicorn, configured through its environment."""
+
+    ready_path = "/healthz"
 
     def __init__(
         self,
@@ -258,12 +270,3 @@ class Portal(Process):
             env={"GUNICORN_CMD_ARGS": gunicorn_args, **env},
             log_path=workdir / f"portal-{self.port}.log",
         )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Portal:
-        super().start()
-        self.started_when(lambda: wait_for_http(self.url + "/healthz", proc=self.proc))
-        return self

@@ -9,6 +9,7 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
 from app.logs import ACCESS_LOGGER, ROUTE_KEY, USER_KEY, AccessLog
+from config.log_format import JsonFormatter
 
 SECRET = "unit-secret-key-0123456789abcdef0123456789"
 
@@ -25,7 +26,9 @@ def failing(environ, start_response):
 
 
 def access_lines(caplog) -> list[dict]:
-    return [json.loads(r.getMessage()) for r in caplog.records if r.name == ACCESS_LOGGER]
+    return [
+        json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == ACCESS_LOGGER
+    ]
 
 
 def test_a_request_is_one_line_with_its_id_echoed(caplog):

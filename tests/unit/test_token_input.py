@@ -79,7 +79,13 @@ def assert_every_page_can_use(tokens: TokenSet) -> None:
         format_expiry(expires_at)
     for later in (NOW, NOW + 10**6, MAX_EPOCH):
         tokens_due(tokens, later, 60)
-        refresh_due(expires_at, summary["obtained_at"], summary["refreshable"], later, 60)
+        refresh_due(
+            expires_at=expires_at,
+            obtained_at=summary["obtained_at"],
+            refreshable=summary["refreshable"],
+            now=later,
+            max_leeway=60,
+        )
     assert all(
         isinstance(name, str) for key in ("roles", "permissions", "scopes") for name in summary[key]
     )

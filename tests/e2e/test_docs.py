@@ -1,0 +1,280 @@
+"""The READMEs followed word for word: every shell and Python block of README.md and
+access_service/README.md runs, in order, against a stack started by `make run` itself.
+
+How, as README.md's "The docs are tested" says:
+- the stack is `make run PORT=... ACCESS_SERVICE_PORT=... REDIS_PORT=...` on free ports, and in
+  every block the port numbers 5000, 9000 and 6379 become those (nothing else is changed);
+- each file's blocks run in order, as in one terminal: a block's environment is what the blocks
+  before it set, starting from a new terminal's (no portal setting, no activated venv);
+- a `sh` block runs under `bash -euo pipefail`, a `python` block is saved in the repository's
+  folder and run with `.venv/bin/python`; both must exit 0;
+- a block fenced `sh server` starts a server: it must come up on every port the block names
+  (other ports than the stack's move to free ones too), then gets a Ctrl-C and must stop;
+- a block fenced `sh notest` is not run, and may only hold `make` and `docker compose` commands
+  (the stack and the suite themselves, or a Docker engine);
+- a block fenced `sh after-approval` follows the prose's "approve approvalClientApplication in a
+  browser": the test first does that with the scripted sign-in agent, as alex.
+The blocks run in a scratch folder that mirrors the repository (links to its files, without
+`.env`), so what they create stays out of the working tree. Last, the stack gets a Ctrl-C and
+must leave nothing running.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.agent import SignInAgent
+from tests.support.auth import sign_in
+from tests.support.make_run import MakeRun, distinct_free_ports
+from tests.support.processes import ROOT, VENV_BIN, free_port, wait_for_port
+
+DOCS = ("README.md", "access_service/README.md")
+FENCE = re.compile(r"^(```+|~~~+)(.*)$")
+SHELL, PYTHON = ("sh", "bash", "shell"), ("python", "py")
+DEFAULT_PORTS = {"5000": "PORT", "9000": "ACCESS_SERVICE_PORT", "6379": "REDIS_PORT"}
+PORT = re.compile(r"(?:(?<=127\.0\.0\.1:)|(?<=localhost:)|(?<=--port )|(?<=--port=))(\d{2,5})\b")
+NOTEST_COMMANDS = ("make ", "docker compose ")
+BLOCK_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class Block:
+    """A fenced code block: where it is, its language, its modifiers and its text."""
+
+    path: str
+    line: int
+    language: str
+    modifiers: tuple[str, ...]
+    text: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+def blocks(path: str) -> list[Block]:
+    """Every fenced block of a Markdown file, in order."""
+    found, lines = [], (ROOT / path).read_text().splitlines()
+    index = 0
+    while index < len(lines):
+        opening = FENCE.match(lines[index].strip())
+        if not opening:
+            index += 1
+            continue
+        fence, info = opening.group(1), opening.group(2).split()
+        end = next(i for i in range(index + 1, len(lines)) if lines[i].strip() == fence)
+        body = "\n".join(lines[index + 1 : end]) + "\n"
+        language = info[0] if info else ""
+        found.append(Block(path, index + 1, language, tuple(info[1:]), body))
+        index = end + 1
+    return found
+
+
+def runnable(path: str) -> list[Block]:
+    """The shell and Python blocks that run (not `notest`)."""
+    return [
+        block
+        for block in blocks(path)
+        if block.language in SHELL + PYTHON and "notest" not in block.modifiers
+    ]
+
+
+ALL_RUNNABLE = [block for path in DOCS for block in runnable(path)]
+
+
+def test_every_block_is_labelled_and_notest_hides_no_command():
+    every = [block for path in DOCS for block in blocks(path)]
+    assert [block.id for block in every if not block.language] == []
+    assert len(ALL_RUNNABLE) >= 8
+    skipped = [block for block in every if "notest" in block.modifiers]
+    for block in skipped:
+        commands = [line.strip() for line in block.text.splitlines() if line.strip()]
+        assert all(command.startswith(NOTEST_COMMANDS) for command in commands), block.id
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[MakeRun]:
+    """`make run` on free ports, for every block of this module."""
+    run = MakeRun(ROOT, tmp_path_factory.mktemp("make-run") / "make-run.log", VENV_BIN).start()
+    yield run
+    run.stop()
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    """A folder that looks like the repository's root (links to its files), without `.env`."""
+    folder = tmp_path_factory.mktemp("docs")
+    for entry in ROOT.iterdir():
+        if entry.name not in (".env", ".git", ".run", ".pytest_cache", "instance"):
+            (folder / entry.name).symlink_to(entry)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def terminals(stack) -> dict[str, dict[str, str]]:
+    """One terminal's environment per README file, carried from block to block."""
+    return {path: dict(stack.env) for path in DOCS}
+
+
+def with_ports(block: Block, stack: MakeRun) -> str:
+    """The block with the stack's ports in place of 5000, 9000 and 6379; in a server block, any
+    other port moves to a free one."""
+    moved: dict[str, str] = {}
+
+    def port(match: re.Match) -> str:
+        number = match.group(1)
+        if number in DEFAULT_PORTS:
+            return str(stack.ports[DEFAULT_PORTS[number]])
+        if "server" in block.modifiers:
+            return moved.setdefault(number, str(free_port()))
+        return number
+
+    return PORT.sub(port, block.text)
+
+
+def run_shell(text: str, environ: dict[str, str], cwd: Path) -> tuple[str, dict[str, str]]:
+    """Run text under bash -euo pipefail; return its output and the environment it leaves.
+
+    `set -a` exports every variable the block sets, so the next block sees it, as the next
+    command in one terminal would."""
+    env_file = cwd / ".docs-env"
+    script = f'set -a -euo pipefail\n{text}\nenv -0 > "{env_file}"\n'
+    output = run_block(["bash", "-c", script], text, environ, cwd)
+    pairs = env_file.read_text().split("\0")
+    env_file.unlink()
+    return output, dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+
+
+def run_python(text: str, environ: dict[str, str], cwd: Path, name: str) -> str:
+    """Save text in the repository's folder and run it with the venv's Python."""
+    script = cwd / name
+    script.write_text(text)
+    return run_block([str(cwd / ".venv" / "bin" / "python"), script.name], text, environ, cwd)
+
+
+def run_block(command: list[str], text: str, environ: dict[str, str], cwd: Path) -> str:
+    """Run one block's command; return its output, or fail showing the block and the output."""
+    result = subprocess.run(
+        command,
+        cwd=cwd,
+        env=environ,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=BLOCK_TIMEOUT,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"exit {result.returncode}:\n{text}\n---\n{output[-3000:]}"
+    return output
+
+
+def approve_in_a_browser(stack: MakeRun) -> None:
+    """What the prose asks before an `after-approval` block: alex approves
+    approvalClientApplication on the emulator's approval page (the document's redirect URI)."""
+    query = (
+        "response_type=code&client_id=approvalClientApplication"
+        "&redirect_uri=https%3A%2F%2Fmy-application-url%2Fauthcallback"
+    )
+    back = SignInAgent().authorize(f"{stack.access_service_url}/api/oauth/authorize?{query}")
+    assert back.startswith("https://my-application-url/authcallback?code="), back
+
+
+def run_server(text: str, environ: dict[str, str], cwd: Path) -> None:
+    """Start the block, wait for every port it names, Ctrl-C it, and see it stop."""
+    ports = [int(number) for number in PORT.findall(text)]
+    assert ports, f"a server block names no port:\n{text}"
+    log = cwd / ".docs-server.log"
+    with open(log, "wb") as output:
+        server = subprocess.Popen(
+            ["bash", "-c", text],
+            cwd=cwd,
+            env=environ,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            for port in ports:
+                wait_for_port(port, timeout=60)
+            assert server.poll() is None, log.read_text()[-3000:]
+        finally:
+            os.killpg(server.pid, signal.SIGINT)  # Ctrl-C
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+                pytest.fail(f"Ctrl-C did not stop:\n{text}")
+
+
+@pytest.mark.parametrize("block", ALL_RUNNABLE, ids=[block.id for block in ALL_RUNNABLE])
+def test_block_runs_as_written(block, stack, scratch, terminals):
+    text = with_ports(block, stack)
+    terminal = terminals[block.path]
+    if "after-approval" in block.modifiers:
+        approve_in_a_browser(stack)
+    if "server" in block.modifiers:
+        run_server(text, terminal, scratch)
+    elif block.language in PYTHON:
+        run_python(text, terminal, scratch, f"docs_block_{block.line}.py")
+    else:
+        _, left = run_shell(text, terminal, scratch)
+        terminal.clear()
+        terminal.update(left)
+
+
+def test_make_run_prints_the_moved_url_and_signs_in(stack):
+    assert stack.banner_url() == stack.portal_url
+    browser = sign_in(stack.portal_url)
+    assert browser.landed_on == "/profile"
+    profile = browser.get(stack.portal_url + "/profile", allow_redirects=False, timeout=10)
+    assert profile.status_code == 200 and "alex.originator@xy-company.com" in profile.text
+
+
+def test_a_taken_port_is_named_with_the_setting_that_moves_it(tmp_path):
+    import socket
+
+    portal, access_service, redis = distinct_free_ports(3)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", redis))
+        holder.listen()
+        result = subprocess.run(
+            [
+                *("make", "--no-print-directory", "run", f"PORT={portal}"),
+                *(f"ACCESS_SERVICE_PORT={access_service}", f"REDIS_PORT={redis}"),
+            ],
+            cwd=ROOT,
+            env=MakeRun(ROOT, tmp_path / "unused.log", VENV_BIN).env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert f"port {redis} (Redis) is already in use" in result.stderr
+    assert f"make run REDIS_PORT={redis + 1}" in result.stderr
+
+
+def test_one_ctrl_c_stops_everything_and_leaves_nothing_running(stack):
+    """Last in this module: it stops the stack."""
+    running = stack.descendants()
+    assert len(running) >= 5  # honcho, its readers, redis, the emulator, gunicorn and workers
+    os.killpg(stack.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends to the group
+    stack.proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in running):
+        time.sleep(0.1)
+    assert [pid for pid in running if Path(f"/proc/{pid}").exists()] == []
+    for port in stack.ports.values():
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/", timeout=2)

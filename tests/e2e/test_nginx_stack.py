@@ -1,0 +1,74 @@
+"""The compose stack's request path without Docker: deploy/nginx/dev.conf in a real nginx, in
+front of the portal configured as docker-compose.yml configures it, with each env file."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import yaml
+
+from tests.support.make_run import distinct_free_ports
+from tests.support.nginx import Nginx, write_config
+from tests.support.processes import ROOT, Portal
+
+DEPLOY = ROOT / "deploy"
+FILLED = {
+    "SECRET_KEY": "filled-in-secret-key-0123456789abcdef0123",
+    "COCOON_CLIENT_ID": "portalClient",
+    "COCOON_CLIENT_SECRET": "filled-in-client-secret",
+}
+
+
+def env_file(name: str) -> dict[str, str]:
+    """deploy/<name> as compose reads it, empty values filled as an operator would."""
+    pairs = (
+        line.split("=", 1)
+        for line in (DEPLOY / name).read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    )
+    return {key.strip(): value.strip() or FILLED.get(key.strip(), "") for key, value in pairs}
+
+
+@pytest.mark.parametrize("env_name", ["portal.env.example", "demo.env"])
+def test_through_the_bundled_nginx_the_portal_answers_and_signs_in_on_localhost(
+    env_name, redis_server, e2e_dir, tmp_path
+):
+    wiring = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["portal"]
+    environ = {**env_file(env_name), **wiring["environment"]}
+    # Here nginx is 127.0.0.1 and Redis is the tests' own, not the compose network's.
+    environ.update(FORWARDED_ALLOW_IPS="127.0.0.1", REDIS_URL=redis_server.url)
+    portal = Portal(e2e_dir / "nginx-stack", environ)
+    https_port, emulator_port = distinct_free_ports(2)
+    config = write_config(
+        DEPLOY / "nginx" / "dev.conf",
+        tmp_path,
+        {
+            "resolver 127.0.0.11 valid=10s ipv6=off;": "",
+            "listen 443 ssl http2 default_server;": f"listen {https_port} ssl http2"
+            " default_server;",
+            "listen 9443 ssl http2;": f"listen {emulator_port} ssl http2;",
+            "http://portal:5000": f"http://127.0.0.1:{portal.port}",
+            "http://access-service:9000": "http://127.0.0.1:9",
+        },
+    )
+    portal.start()
+    nginx = Nginx(config, https_port).start()
+    try:
+        # The Host a browser sends to https://localhost (on 443; this nginx listens elsewhere).
+        base, host = f"https://localhost:{https_port}", {"Host": "localhost"}
+        certificate = str(tmp_path / "localhost.crt")
+        home = requests.get(base + "/", headers=host, verify=certificate, timeout=10)
+        assert home.status_code == 200, home.text[:300]
+        login = requests.get(
+            base + "/login", headers=host, verify=certificate, allow_redirects=False, timeout=10
+        )
+        assert login.status_code == 302
+        query = parse_qs(urlsplit(login.headers["Location"]).query)
+        assert query["redirect_uri"] == ["https://localhost/authcallback"]
+        assert login.headers["Set-Cookie"].startswith("__Host-session=")
+        assert "Secure" in login.headers["Set-Cookie"]
+    finally:
+        nginx.stop()
+        portal.stop()
