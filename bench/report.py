@@ -100,13 +100,19 @@ def _costs(costs: dict[str, float]) -> list[str]:
         ("portal `/healthz`, no session: the fixed cost over bare", over_bare["healthz"]),
         ("portal `/healthz` with the session (the floor), over bare", over_bare["floor"]),
         ("portal `/profile`, over bare", over_bare["profile"]),
+        ("- the page: `/profile` over the floor", costs["profile"] - costs["floor"]),
+        ("  - of which the profile view and its template", costs["profile view and template"]),
+        (
+            "- the portal's middleware and hooks around a bare route (access line, metrics, "
+            "request id, proxy fix, security headers, route note, HEAD guard)",
+            costs["plumbing"] - costs["bare"],
+        ),
+        ("  - of which the access line and the metrics", costs["access line and metrics"]),
         (
             "- flask-limiter's three per-request hooks (floor with and without)",
             costs["floor"] - costs["lean floor"],
         ),
-        ("- the access line and the metrics (AccessLog.record)", costs["access line and metrics"]),
         ("- the session, from the worker's cache", costs["session from the cache"]),
-        ("- the profile view and its template", costs["profile view and template"]),
         (
             "one Redis GET, client side (what the one-read ceiling adds, less Redis itself)",
             costs["one Redis GET (client side)"],
