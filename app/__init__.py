@@ -13,7 +13,20 @@ from types import TracebackType
 
 from flask import Flask
 
-from app import auth, cli, errors, health, logs, metrics_view, pages, security, templating
+from app import (
+    account,
+    auth,
+    cli,
+    errors,
+    health,
+    logs,
+    metrics_view,
+    pages,
+    platform_errors,
+    security,
+    templating,
+)
+from app.cocoon.grants import Grants
 from app.components import build_components
 from app.extensions import csrf, limiter
 from app.redis_client import RedisStore, make_redis
@@ -54,17 +67,20 @@ def create_app(
     logs.init_app(app, settings.log_level)
     security.init_app(app, settings)
     errors.register_error_handlers(app)
+    platform_errors.register_error_handlers(app)
     redis = redis or make_redis(settings)
+    # One cache per worker for the sessions and their grants: what a signed-in page reads.
+    cache = make_session_cache(settings, (KEY_PREFIX, Grants.key_prefix()))
     store = SessionStore(
         redis,
         idle_timeout=settings.session_idle_timeout,
         absolute_timeout=settings.session_absolute_timeout,
-        cache=make_session_cache(settings, KEY_PREFIX),
+        cache=cache,
         clock=clock,
     )
     app.session_interface = PortalSessionInterface(store)
     register_extensions(app)
-    app.extensions["portal"] = build_components(settings, redis, clock)
+    app.extensions["portal"] = build_components(settings, redis, clock, cache)
     register_blueprints(app)
     return app
 
@@ -129,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per concern."""
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics_view.bp)
     csrf.exempt(health.bp)

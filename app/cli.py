@@ -1,8 +1,10 @@
 """`flask --app wsgi cocoon ...`: command-line access to the platform for system-run services.
 
-The commands use the portal's own configured client (credentials, URLs, timeouts) and print the
-token response on stdout, so `$(flask --app wsgi cocoon token ... --access-token-only)` can feed
-curl. Secrets are never command-line arguments: those show up in `ps` and in shell history.
+The commands use the portal's own configured client (credentials, URLs, timeouts): `token` and
+`refresh` print the token response on stdout, so `$(flask --app wsgi cocoon token ...
+--access-token-only)` can feed curl; `me` prints the account from the user API, with the client
+of app/cocoon/api.py that pages use. Secrets are never command-line arguments: those show up in
+`ps` and in shell history.
 """
 
 from __future__ import annotations
@@ -14,19 +16,27 @@ import sys
 from collections.abc import Callable
 
 import click
+import msgspec
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cocoon.api import UserApi
 from app.cocoon.client import AccessServiceClient
 from app.cocoon.errors import (
     AccessServiceUnavailable,
     ClientConfigurationError,
     InvalidTokenResponse,
+    NotPermitted,
+    PlatformError,
+    SessionOver,
     TokenRefused,
 )
+from app.cocoon.system_account import SystemAccount
 from app.cocoon.tokens import TokenSet
 
-commands = click.Group("cocoon", help="Get Cocoon Data Platform tokens from the command line.")
+commands = click.Group(
+    "cocoon", help="Get Cocoon Data Platform tokens, and call its user API, from the command line."
+)
 
 access_token_only = click.option(
     "--access-token-only", is_flag=True, help="Print only the access token, for a bearer header."
@@ -68,6 +78,35 @@ def refresh_command(refresh_token_stdin: bool, access_token_only: bool) -> None:
     print_tokens(tokens, access_token_only)
 
 
+@commands.command("me")
+@click.option("--username", required=True, help="The account's email address.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@with_appcontext
+def me_command(username: str, password_stdin: bool) -> None:
+    """Print the account's GET /api/v1/users/me as JSON (the platform's user API, with the
+    same client as the portal's pages). The password: as for `token`."""
+    password = read_secret("password", "COCOON_PASSWORD", password_stdin)
+    if password is None:
+        password = click.prompt("Password", hide_input=True, err=True)
+    settings = current_app.extensions["portal"].settings
+    api = UserApi.from_settings(settings, SystemAccount.from_settings(settings, username, password))
+    quiet_stdout()
+    try:
+        account = api.me()
+    except SessionOver as exc:
+        message = f"the access-service refused: {exc}"
+    except NotPermitted:
+        message = "the platform does not let this account read its own details (403)"
+    except PlatformError as exc:
+        message = f"the user API failed: {exc} ({api.base_url})"
+    except (ClientConfigurationError, InvalidTokenResponse, AccessServiceUnavailable) as exc:
+        message = explain(exc, settings.token_endpoint)
+    else:
+        click.echo(msgspec.json.format(msgspec.json.encode(account), indent=2))
+        return
+    raise click.ClickException(message.replace(password, "[redacted]"))
+
+
 def read_secret(what: str, variable: str, from_stdin: bool) -> str | None:
     """The first line of stdin when asked for, else the variable's value, else None."""
     if from_stdin:
@@ -88,18 +127,28 @@ def token_call(call: Callable[[AccessServiceClient], TokenSet], secret: str) -> 
     quiet_stdout()
     try:
         return call(client)
-    except TokenRefused as exc:
-        message = f"the access-service refused: {exc}"
-    except ClientConfigurationError as exc:
-        message = (
+    except (
+        TokenRefused,
+        ClientConfigurationError,
+        InvalidTokenResponse,
+        AccessServiceUnavailable,
+    ) as exc:
+        message = explain(exc, client.token_endpoint)
+    raise click.ClickException(message.replace(secret, "[redacted]"))
+
+
+def explain(exc: Exception, token_endpoint: str) -> str:
+    """One line for an error of the token endpoint."""
+    if isinstance(exc, TokenRefused):
+        return f"the access-service refused: {exc}"
+    if isinstance(exc, ClientConfigurationError):
+        return (
             f"the access-service refused this portal's client: {exc} (check "
             "COCOON_CLIENT_ID, COCOON_CLIENT_SECRET and the client's grant types)"
         )
-    except InvalidTokenResponse as exc:
-        message = f"the access-service returned a token this portal cannot use: {exc}"
-    except AccessServiceUnavailable as exc:
-        message = f"{exc} ({client.token_endpoint})"
-    raise click.ClickException(message.replace(secret, "[redacted]"))
+    if isinstance(exc, InvalidTokenResponse):
+        return f"the access-service returned a token this portal cannot use: {exc}"
+    return f"{exc} ({token_endpoint})"
 
 
 def print_tokens(tokens: TokenSet, access_token_only: bool) -> None:

@@ -5,22 +5,45 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 
+import requests
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
 from app.cocoon.client import AccessServiceClient
+from app.cocoon.grants import Grants
 from app.cocoon.keys import TokenVerifier
 from app.cocoon.refresh import RefreshCoordinator
 from app.cocoon.sealing import TokenSealer, derive_key
 from app.cocoon.summaries import AccountSummaries
 from app.redis_client import RedisStore
 from app.security import AddressAllowList
+from app.session_cache import SessionCache
+from app.sessions import PortalSessionInterface
+from app.user_sessions import UserSessions
 from config import Settings
+
+
+def derive(secret_key: str, purpose: bytes) -> bytes:
+    """A 32-byte key for one purpose, derived from SECRET_KEY (HKDF-SHA256): the same on every
+    instance, and none of them usable for another purpose."""
+    return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose).derive(secret_key.encode())
+
+
+def platform_http() -> requests.Session:
+    """One HTTP session for the user API, shared by the threads (its connections are pooled):
+    it keeps no cookie, so nothing one user's answer sets reaches another user's call."""
+    http = requests.Session()
+    http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return http
 
 
 @dataclass
 class Components:
-    """What the views need to sign people in: settings, Redis, the access-service client."""
+    """What the views need: settings, Redis, the access-service client, the grants, the user API's
+    HTTP session."""
 
     settings: Settings
     redis: RedisStore
@@ -30,13 +53,21 @@ class Components:
     refresher: RefreshCoordinator
     verifier: TokenVerifier | None
     metrics_scrapers: AddressAllowList
+    grants: Grants
+    reference_key: bytes
+    platform_http: requests.Session
     clock: Callable[[], float] = time.time
+
+    def user_sessions(self, interface: PortalSessionInterface) -> UserSessions:
+        """The per-user index of sessions kept by `interface`."""
+        return UserSessions(self.redis, interface.store, self.reference_key)
 
 
 def build_components(
     settings: Settings,
     redis: RedisStore,
     clock: Callable[[], float] = time.time,
+    cache: SessionCache | None = None,
 ) -> Components:
     """Wire the platform package's pieces together for one app."""
     client = AccessServiceClient.from_settings(settings, clock)
@@ -53,6 +84,14 @@ def build_components(
         )
     keys = settings.token_encryption_keys or (derive_key(settings.secret_key),)
     sealer = TokenSealer(keys)
+    grants = Grants(
+        redis,
+        sealer,
+        derive(settings.secret_key, b"cocoon-portal refresh token fingerprints"),
+        ttl=settings.session_absolute_timeout,
+        cache=cache,
+        clock=clock,
+    )
     return Components(
         settings=settings,
         redis=redis,
@@ -64,6 +103,9 @@ def build_components(
         ),
         verifier=verifier,
         metrics_scrapers=AddressAllowList(settings.metrics_allowed_ips),
+        grants=grants,
+        reference_key=derive(settings.secret_key, b"cocoon-portal user session index"),
+        platform_http=platform_http(),
         clock=clock,
     )
 

@@ -6,7 +6,7 @@ import logging
 import math
 import time
 
-from flask import Flask, render_template, request, session
+from flask import Flask, redirect, render_template, request, session
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import (
@@ -15,7 +15,9 @@ from werkzeug.exceptions import (
     SecurityError,
     ServiceUnavailable,
 )
+from werkzeug.wrappers import Response
 
+from app.auth.session_tokens import UNSAVED
 from app.cocoon.errors import (
     AccessServiceUnavailable,
     ClientConfigurationError,
@@ -65,16 +67,18 @@ STORE_ERRORS: tuple[type[Exception], ...] = (*REDIS_DOWN, SessionStoreUnavailabl
 LIMIT_UNKNOWN: tuple[type[Exception], ...] = (AttributeError, *REDIS_DOWN)
 
 
-def render_error(status: int, message: str | None = None) -> tuple[str, int, dict]:
-    """The error page for status, with a plain-language message; a server error also shows the
-    request's id, which support finds in the log lines of that request."""
+def render_error(
+    status: int, message: str | None = None, title: str | None = None
+) -> tuple[str, int, dict]:
+    """The error page for status, with a plain-language message (and title); a server error
+    also shows the request's id, which support finds in the log lines of that request."""
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status in (429, 503) else {}
     request_id = request.environ.get(REQUEST_ID_KEY) if status >= 500 else None
     return (
         render_template(
             "errors/error.html",
             status=status,
-            title=TITLES.get(status, "Error"),
+            title=title or TITLES.get(status, "Error"),
             message=message,
             request_id=request_id,
         ),
@@ -142,8 +146,15 @@ def handle_rate_limited(exc: RateLimitExceeded) -> tuple[str, int, dict]:
     return page, status, {**headers, "Retry-After": str(wait)}
 
 
-def handle_csrf_error(exc: CSRFError) -> tuple[str, int, dict]:
-    """A form without a valid CSRF token (stops cross-site sign-out and replays)."""
+def handle_csrf_error(exc: CSRFError) -> tuple[str, int, dict] | Response:
+    """A form without a valid CSRF token (stops cross-site sign-out and replays).
+
+    A form of the account pages is most often sent after its session ended (idle timeout,
+    signed out in another browser): the browser goes back to the form's page, a GET (through
+    sign-in when needed), which says the change was not saved; the POST is never replayed.
+    """
+    if request.blueprint in FORM_PAGES and request.method == "POST":
+        return redirect(f"{request.script_root}{request.path}?{UNSAVED}=1", 303)
     return render_error(
         400,
         "This form has expired or did not come from this portal. Reload the page and try again.",
@@ -194,6 +205,10 @@ ACCESS_SERVICE_ERRORS: dict[type[Exception], tuple[int, str, str, int]] = {
         logging.WARNING,
     ),
 }
+
+
+# Blueprints whose forms go back to their own page when their CSRF token fails.
+FORM_PAGES = {"account"}
 
 
 def handle_access_service_error(exc: Exception) -> tuple[str, int, dict]:

@@ -1,9 +1,9 @@
-"""Redis' invalidation messages for one key prefix, which keep a worker's session cache true.
+"""Redis' invalidation messages for some key prefixes, which keep a worker's cache true.
 
 Server-assisted client-side caching as Redis 6 and later (and Valkey) offer it over RESP2: the
 subscriber's own connection turns on `CLIENT TRACKING on REDIRECT <its own id> BCAST PREFIX
-<prefix>`, then subscribes to `__redis__:invalidate`. Redis then sends it the name of every key
-under the prefix that anyone writes, deletes, expires or evicts (and None after a FLUSHALL).
+<prefix> ...`, then subscribes to `__redis__:invalidate`. Redis then sends it the name of every
+key under the prefixes that anyone writes, deletes, expires or evicts (and None after a FLUSHALL).
 Tracking is switched on in the connection's own set-up (redis-py's `redis_connect_func`), so it
 is on again whenever redis-py reconnects; every new connection empties the cache, since what
 changed while there was none is unknown.
@@ -46,12 +46,12 @@ class InvalidationChannel:
     def __init__(
         self,
         make_client: Callable[[Callable[[AbstractConnection], None]], Redis],
-        prefix: str,
+        prefixes: tuple[str, ...],
         invalidate: Callable[[list[bytes] | None], None],
         clock: Callable[[], float] = time.monotonic,
     ):
         self.make_client = make_client
-        self.prefix = prefix
+        self.prefixes = prefixes
         self.invalidate = invalidate
         self.clock = clock
         self.pubsub: PubSub | None = None
@@ -68,9 +68,8 @@ class InvalidationChannel:
         connection.on_connect()
         connection.send_command("CLIENT", "ID")
         own_id = connection.read_response()
-        connection.send_command(
-            "CLIENT", "TRACKING", "on", "REDIRECT", own_id, "BCAST", "PREFIX", self.prefix
-        )
+        prefixes = [word for prefix in self.prefixes for word in ("PREFIX", prefix)]
+        connection.send_command("CLIENT", "TRACKING", "on", "REDIRECT", own_id, "BCAST", *prefixes)
         connection.read_response()
         self.connected = True
 
@@ -118,7 +117,7 @@ class InvalidationChannel:
             self.alive_until = self.ping_sent + STALE_AFTER
             self.ping_sent = None
             if not self.working:
-                log.info("session cache on: Redis tracks the keys under %s", self.prefix)
+                log.info("session cache on: Redis tracks the keys under %s", self.prefixes)
                 self.working, self.told = True, False
 
     def _heartbeat(self, now: float) -> None:

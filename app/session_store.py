@@ -63,7 +63,7 @@ class SessionStore:
         """The data of session `sid` for a request, its idle timeout slid; None when there is
         none, it cannot be decoded, or its absolute limit has passed (it is then deleted)."""
         now = self.clock()
-        stored, ticket = self.cache.lookup(sid, now) if self.cache else (None, None)
+        stored, ticket = self.cache.lookup(self.key(sid), now) if self.cache else (None, None)
         if stored is not None:
             data = self._decode(stored)
         elif ticket is not None:
@@ -102,7 +102,7 @@ class SessionStore:
         if ttl < target - self.slide_step or ttl > target + 1:
             self.client.expire(self.key(sid), max(1, math.ceil(target)))
         else:
-            self.cache.keep(sid, ticket, stored, now + ttl - (target - self.slide_step))
+            self.cache.keep(self.key(sid), ticket, stored, now + ttl - (target - self.slide_step))
         return data
 
     def load(self, sid: str) -> dict[str, Any] | None:
@@ -122,14 +122,14 @@ class SessionStore:
             xx=existing_only,
         )
         if self.cache is not None:
-            self.cache.discard(sid)
+            self.cache.discard(self.key(sid))
         return bool(written)
 
     def delete(self, sid: str) -> None:
         """Delete session `sid` at once, so a sign-out holds even if the request fails later."""
         self.client.delete(self.key(sid))
         if self.cache is not None:
-            self.cache.discard(sid)
+            self.cache.discard(self.key(sid))
 
     def _remaining(self, data: Mapping[str, Any], now: float) -> float:
         """Seconds until the absolute limit; infinite when not signed in."""

@@ -5,7 +5,9 @@ themselves are in Redis (app/session_store.py: timeouts, and the worker's cache)
 - the id is `secrets.token_urlsafe(32)` (256 random bits); a cookie that is not such an id is
   ignored, and the request starts a new, empty session;
 - a session is written back only when it changed: a page that only reads it writes nothing, and
-  so cannot write a stale copy over tokens another request has just refreshed;
+  so cannot write a stale copy over tokens another request has just refreshed; and a session
+  that was in Redis is written back only while it still is: one deleted meanwhile (signed out,
+  or ended from another browser) stays deleted;
 - a Redis that cannot be reached gives an `unavailable` session (app/errors.py answers 503).
 """
 
@@ -104,7 +106,7 @@ class PortalSessionInterface(SessionInterface):
             return
         try:
             if session:
-                self.store.store(session.sid, session)
+                self.store.store(session.sid, session, existing_only=not session.new)
             else:
                 self.store.delete(session.sid)
         except REDIS_DOWN as exc:
@@ -133,6 +135,7 @@ class PortalSessionInterface(SessionInterface):
         REDIS_DOWN."""
         self.store.delete(session.sid)
         session.sid = new_sid()
+        session.new = True
         session.modified = True
 
 

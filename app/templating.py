@@ -21,11 +21,15 @@ class Links(NamedTuple):
     profile: str
     sign_in: str
     sign_out: str
+    account: str
+    notifications: str
+    applications: str
+    sessions: str
 
 
 @lru_cache(maxsize=64)
 def _links(script_root: str) -> Links:
-    # Built once per mount point (SCRIPT_NAME) rather than with five url_for calls on every
+    # Built once per mount point (SCRIPT_NAME) rather than with url_for calls on every
     # page: internal URLs are the mount point plus the route, whatever the request.
     return Links(
         stylesheet=url_for("static", filename="portal.css"),
@@ -34,6 +38,10 @@ def _links(script_root: str) -> Links:
         profile=url_for("pages.profile"),
         sign_in=url_for("auth.login"),
         sign_out=url_for("auth.logout"),
+        account=url_for("account.details"),
+        notifications=url_for("account.notifications"),
+        applications=url_for("account.applications"),
+        sessions=url_for("account.sessions"),
     )
 
 

@@ -33,3 +33,24 @@ def access_service(tmp_path_factory) -> Iterator[AccessService]:
     service = AccessService(tmp_path_factory.mktemp("access-service")).start()
     yield service
     service.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_access_service(tmp_path_factory) -> Iterator[AccessService]:
+    """The emulator as Spring with a token store: one user, client and scope get the same
+    tokens in every browser (`--token-store shared`)."""
+    service = AccessService(
+        tmp_path_factory.mktemp("access-service-shared"), args=["--token-store", "shared"]
+    ).start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def short_token_access_service(tmp_path_factory) -> Iterator[AccessService]:
+    """The emulator with 2-second access tokens, so a test can wait one out between calls."""
+    service = AccessService(
+        tmp_path_factory.mktemp("access-service-2s"), args=["--access-token-validity", "2"]
+    ).start()
+    yield service
+    service.stop()

@@ -1,9 +1,12 @@
-"""The signed-in user's tokens in their server-side session: sign in, read, refresh, sign out.
+"""The signed-in user's tokens, reached from their server-side session: sign in, read, refresh.
 
-The session holds the sealed token set and nothing that repeats it. Pages render from its
-account summary (user name, authorities, scopes, expiry; no token), read from the seal once per
-worker (app/cocoon/summaries.py), and decide from it whether a refresh is due, so a signed-in
-page opens no seal. The tokens themselves never leave the server.
+A signed-in session holds the id of its grant (app/cocoon/grants.py: the sealed tokens, shared by
+the user's sessions that the platform gave the same refresh token), its user's name (for the
+index of their sessions) and nothing else that repeats the tokens. Pages render from the account
+summary (user name, authorities, scopes, expiry; no token), read from the grant's seal once per
+worker and token set (app/cocoon/summaries.py), and decide from it whether a refresh is due; a
+worker that has read the session and its grant before asks Redis nothing (app/session_cache.py).
+The tokens themselves never leave the server. Ending sessions: app/auth/endings.py.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from flask import g, redirect, session, url_for
+from flask import g, redirect, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
+from app.auth import endings
 from app.cocoon.errors import (
     AccessServiceError,
     AccessServiceUnavailable,
@@ -32,89 +36,70 @@ from app.metrics import REFRESHES
 from app.security import CSRF_FIELD, request_target, url_with_next
 from app.session_store import STARTED_AT
 from app.sessions import current_interface, current_session
+from app.user_sessions import GRANT, OLD_ACCOUNT, USER, session_user
 
 log = logging.getLogger(__name__)
 
-TOKENS = "tokens"
-# Where the previous release kept a copy of the account summary: dropped when a session is next
-# written (this release reads the summary from the tokens).
-OLD_ACCOUNT = "account"
+USER_AGENT = "user_agent"  # the browser's User-Agent at sign-in (at most 512 characters)
+SEEN_AT = "seen_at"  # epoch seconds of the latest page, to the minute (SEEN_EVERY)
+SEEN_EVERY = 60.0  # a page writes its session back at most this often to note it
+UNSAVED = "unsaved"  # in a `next`: the form sent when the session had ended was not saved
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class SessionTokenStore:
-    """The tokens of this request's session as stored in Redis: load, save, clear.
+class GrantTokenStore:
+    """The tokens of this request's session, in its grant, as stored in Redis now: for the
+    refresh lock (app/cocoon/refresh.py), which is the grant's."""
 
-    Used under the refresh lock (app/cocoon/refresh.py), so it reads and writes Redis at once
-    rather than the request's copy, which another worker may have outdated meanwhile.
-    """
-
-    def __init__(self) -> None:
-        self.store = current_interface().store
-        self.session = current_session()
-        self.sealer = components().sealer
+    def __init__(self, grant_id: str) -> None:
+        self.grant_id = grant_id
+        self.grants = components().grants
+        self.loaded: TokenSet | None = None
 
     @property
     def key(self) -> str:
-        """The session's Redis key as a hash tag, naming its refresh lock (see TokenStore)."""
-        return "{" + self.store.key(self.session.sid) + "}"
+        """The grant's Redis key as a hash tag, naming its refresh lock (see TokenStore)."""
+        return "{" + self.grants.key(self.grant_id) + "}"
 
     def load(self) -> TokenSet | None:
-        """The stored tokens (None: the session is gone or holds none). This request's copy
-        takes them too, so that a later write-back of the session cannot restore older ones."""
-        stored = self.store.load(self.session.sid) or {}
-        sealed = stored.get(TOKENS)
-        if not sealed:
-            return None
-        self.session.adopt({TOKENS: sealed})
-        return self.sealer.open(sealed)
+        """The grant's tokens (None: it has ended)."""
+        self.loaded = self.grants.load(self.grant_id)
+        return self.loaded
 
     def save(self, tokens: TokenSet) -> None:
-        """Store tokens in Redis now, and in this request's session. Raises SessionGone when
-        the session was deleted meanwhile (signed out elsewhere)."""
-        stored = self.store.load(self.session.sid)
-        if stored is None:
+        """Store refreshed tokens, unless this session has ended meanwhile (SessionGone)."""
+        if current_interface().store.load(current_session().sid) is None:
             raise SessionGone()
-        stored.pop(OLD_ACCOUNT, None)
-        sealed = self.sealer.seal(tokens)
-        # Only if it still exists: a sign-out since the read above must not be undone.
-        if not self.store.store(self.session.sid, {**stored, TOKENS: sealed}, existing_only=True):
-            raise SessionGone()
-        self.session.adopt({TOKENS: sealed})
-
-    def clear(self) -> None:
-        """Delete the session from Redis at once and empty this request's copy."""
-        self.store.delete(self.session.sid)
-        self.session.clear()
+        self.grants.save(self.grant_id, tokens, previous=self.loaded)
 
 
 def sign_in(tokens: TokenSet) -> None:
-    """Store tokens in the session and give it a new id (stops session fixation)."""
+    """Store tokens in a grant, start a session holding it under a new id (stops session
+    fixation), and index the session under its user."""
     parts = components()
-    session[TOKENS] = parts.sealer.seal(tokens)
+    now = parts.clock()
+    session[GRANT] = parts.grants.create_or_join(tokens)
+    session[USER] = tokens.user_name or ""
     session.pop(OLD_ACCOUNT, None)
-    session[STARTED_AT] = parts.clock()
+    session[STARTED_AT] = session[SEEN_AT] = now
+    session[USER_AGENT] = (request.user_agent.string or "")[:512]
     # A new CSRF secret for the new session, drawn now: pages that only read the session then
-    # never write it back (a write-back could restore tokens another request has refreshed).
+    # never write it back.
     session.pop(CSRF_FIELD, None)
     generate_csrf()
-    current_interface().regenerate(current_session())
-
-
-def sign_out() -> TokenSet | None:
-    """Delete the session from Redis at once; return the tokens it held."""
-    tokens = stored_tokens()
-    SessionTokenStore().clear()
-    return tokens
+    interface, portal_session = current_interface(), current_session()
+    interface.regenerate(portal_session)
+    interface.store.store(portal_session.sid, portal_session)  # stored before it is indexed
+    if tokens.user_name:
+        parts.user_sessions(interface).add(tokens.user_name, portal_session.sid, now)
 
 
 def signed_in_user() -> str | None:
     """The user name of a signed-in session ('' when the token names nobody), else None."""
-    account = _account()
-    if account is None:
+    user = session_user(session)
+    if user is None:
         return None
-    user = account["user_name"] or ""
     log_user(user)
     return user
 
@@ -130,22 +115,24 @@ def current_tokens() -> TokenSet | None:
 
 
 def stored_tokens() -> TokenSet | None:
-    """The session's tokens as this request read them, without refreshing; None when signed
-    out, or when they cannot be opened (sealed with a retired key, tampered with, or stored
-    by a release that did not check them: the session is then emptied)."""
-    sealed = session.get(TOKENS)
-    if not sealed:
+    """The tokens of the session's grant as stored now, without refreshing; None when signed
+    out, when the grant has ended (signed out elsewhere), or when they cannot be opened (sealed
+    with a retired key, tampered with): the session is then emptied."""
+    grant_id = session.get(GRANT)
+    if not grant_id:
         return None
     try:
-        return components().sealer.open(sealed)
+        tokens = components().grants.load(grant_id)
     except (SealError, InvalidTokenResponse) as exc:
         log.warning("dropping a session whose tokens cannot be used: %s", exc)
+        tokens = None
+    if tokens is None:
         session.clear()
-        return None
+    return tokens
 
 
 def fresh_tokens() -> TokenSet | None:
-    """The session's tokens, refreshed first (under the lock) when they are about to expire.
+    """The session's tokens, refreshed first (under the grant's lock) when about to expire.
 
     When the refresh fails for a reason that is not the user's (the access-service is down,
     refuses this portal's client, or answers with an unusable token), the current tokens are
@@ -153,12 +140,12 @@ def fresh_tokens() -> TokenSet | None:
     out), and ClientConfigurationError, InvalidTokenResponse or AccessServiceUnavailable once
     the access token has expired.
     """
-    tokens = stored_tokens()
+    tokens = current_tokens()
     if tokens is None:
         return None
     parts = components()
     try:
-        fresh = parts.refresher.ensure_fresh(SessionTokenStore(), tokens)
+        fresh = parts.refresher.ensure_fresh(GrantTokenStore(session[GRANT]), tokens)
     except (TokenRefused, SessionGone):
         REFRESHES.labels(outcome="refused").inc()
         raise
@@ -171,29 +158,46 @@ def fresh_tokens() -> TokenSet | None:
         level = logging.WARNING if isinstance(exc, AccessServiceUnavailable) else logging.ERROR
         log.log(level, "refresh failed (%s); the access token is still valid", exc)
         return tokens
-    if fresh is not tokens:
+    if fresh.obtained_at != tokens.obtained_at:
         REFRESHES.labels(outcome="ok").inc()
-    g.tokens = fresh
+    adopt(fresh)
     return fresh
 
 
+def adopt(tokens: TokenSet) -> None:
+    """Make tokens this request's."""
+    g.tokens = tokens
+
+
 def to_sign_in() -> Response:
-    """Send the browser through sign-in, back to this very page afterwards."""
-    return redirect(url_with_next(url_for("auth.login"), request_target()))
+    """Send the browser through sign-in, back to this very page afterwards (a form sent with
+    POST comes back to its page as a GET that says the change was not saved)."""
+    target = request_target()
+    if request.method not in ("GET", "HEAD"):
+        target += ("&" if "?" in target else "?") + f"{UNSAVED}=1"
+    return redirect(url_with_next(url_for("auth.login"), target))
 
 
 def _account() -> Mapping[str, Any] | None:
-    """The account summary of the session's tokens (read-only); None when signed out, or when
-    they cannot be opened (the session is then emptied, as stored_tokens does)."""
-    sealed = session.get(TOKENS)
-    if not sealed:
+    """The account summary of the session's grant (read-only); None when signed out, or when
+    the grant has ended or cannot be opened (the session is then emptied). The summary copy an
+    older release kept in the session is dropped (the session is written back without it)."""
+    grant_id = session.get(GRANT)
+    if not grant_id:
         return None
+    if OLD_ACCOUNT in session:
+        session[USER] = session_user(session) or ""
+        del session[OLD_ACCOUNT]
+    parts = components()
     try:
-        return components().summaries.of(sealed)
+        sealed = parts.grants.load_sealed(grant_id)
+        account = parts.summaries.of(sealed) if sealed is not None else None
     except (SealError, InvalidTokenResponse) as exc:
         log.warning("dropping a session whose tokens cannot be used: %s", exc)
+        account = None
+    if account is None:
         session.clear()
-        return None
+    return account
 
 
 def login_required(view: F) -> F:
@@ -210,11 +214,12 @@ def login_required(view: F) -> F:
         if account is None:
             return to_sign_in()
         parts = components()
+        now = parts.clock()
         due = refresh_due(
             expires_at=account["expires_at"],
             obtained_at=account["obtained_at"],
             refreshable=account["refreshable"],
-            now=parts.clock(),
+            now=now,
             max_leeway=parts.settings.refresh_leeway,
         )
         if due:
@@ -222,13 +227,15 @@ def login_required(view: F) -> F:
                 tokens = fresh_tokens()
             except (TokenRefused, SessionGone) as exc:
                 log.info("refresh refused, signing out: %s", getattr(exc, "error", "session gone"))
-                session.clear()
+                endings.session_over()
                 return to_sign_in()
             account = _account() if tokens is not None else None
             if account is None:
                 return to_sign_in()
+        if now - (session.get(SEEN_AT) or 0.0) >= SEEN_EVERY:
+            session[SEEN_AT] = now
         g.account = account
-        log_user(account["user_name"])
+        log_user(account.get("user_name"))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

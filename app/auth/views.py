@@ -16,8 +16,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.auth import pending
-from app.auth.session_tokens import sign_in, sign_out
+from app.auth import endings, pending
+from app.auth.session_tokens import sign_in
 from app.components import components
 from app.extensions import limiter
 from app.metrics import SIGN_IN_FAILURES, SIGN_INS
@@ -30,6 +30,9 @@ bp = Blueprint("auth", __name__)
 # The browser's half of a sign-out's `state` (OpenID Connect RP-Initiated Logout 1.0): short
 # lived, HttpOnly, only ever compared with what comes back from the access-service.
 SIGN_OUT_COOKIE_MAX_AGE = 600
+# What "Sign out everywhere" tells the signed-out page: the platform ended the user's other
+# sessions too, or could not be asked to.
+EVERYWHERE_NOTES = ("everywhere", "everywhere-partial")
 
 
 def _login_limit() -> str:
@@ -132,28 +135,35 @@ def _with_params(url: str, **params: str) -> str:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Sign out: delete the session, revoke the refresh token, then end the access-service's
-    own sign-in in this browser where COCOON_LOGOUT_URL names its sign-out endpoint."""
+    """Sign out: delete the session, revoke the refresh token (unless another session of the
+    user's holds the same one), then end the access-service's own sign-in in this browser
+    where COCOON_LOGOUT_URL names its sign-out endpoint."""
+    endings.sign_out()
+    return to_platform_sign_out()
+
+
+def to_platform_sign_out(note: str = "") -> Response:
+    """After the portal's own sign-out: the browser goes through the access-service's sign-out
+    (when COCOON_LOGOUT_URL is set) to the signed-out page, which shows `note` ("everywhere"
+    or "everywhere-partial", see signed_out)."""
     parts = components()
-    tokens = sign_out()
-    if tokens is not None and tokens.refresh_token:
-        # After the local sign-out: a failed revocation must not keep anyone signed in.
-        parts.client.revoke(tokens.refresh_token)
-    if not parts.settings.logout_url:
-        return redirect(url_for("auth.signed_out"), 303)
-    # OpenID Connect RP-Initiated Logout 1.0, section 2: without this, the access-service
-    # signs the next person at this computer straight back in as this user.
     state = secrets.token_urlsafe(32)
-    target = _with_params(
-        parts.settings.logout_url,
-        client_id=parts.settings.client_id,
-        post_logout_redirect_uri=_portal_origin() + url_for("auth.signed_out"),
-        state=state,
-    )
+    target = url_for("auth.signed_out")
+    if parts.settings.logout_url:
+        # OpenID Connect RP-Initiated Logout 1.0, section 2: without this, the access-service
+        # signs the next person at this computer straight back in as this user.
+        target = _with_params(
+            parts.settings.logout_url,
+            client_id=parts.settings.client_id,
+            post_logout_redirect_uri=_portal_origin() + url_for("auth.signed_out"),
+            state=state,
+        )
+    elif not note:
+        return redirect(target, 303)
     response = redirect(target, 303)
     response.set_cookie(
         sign_out_cookie_name(),
-        state,
+        f"{state}.{note}" if note else state,
         max_age=SIGN_OUT_COOKIE_MAX_AGE,
         secure=parts.settings.production,
         httponly=True,
@@ -171,15 +181,16 @@ def sign_out_cookie_name() -> str:
 @bp.get("/signed-out")
 def signed_out() -> Response:
     """The signed-out page; it confirms the access-service's sign-out too when the browser
-    comes back from it with the sign-out's `state`."""
+    comes back from it with the sign-out's `state`, and says what "Sign out everywhere" did."""
     parts = components()
-    expected = request.cookies.get(sign_out_cookie_name(), "")
+    expected, _, note = request.cookies.get(sign_out_cookie_name(), "").partition(".")
     state = request.args.get("state", "")
     confirmed = bool(expected and state and hmac.compare_digest(expected, state))
     response = make_response(
         render_template(
             "auth/signed_out.html",
             confirmed=confirmed,
+            everywhere=note if note in EVERYWHERE_NOTES else None,
             logout_configured=bool(parts.settings.logout_url),
             access_service_url=parts.settings.access_service_url,
         )

@@ -9,6 +9,11 @@
 |                            |                      | use" (logged with what was wrong)           |
 | AccessServiceUnavailable   | nobody's, for now    | 503 "try again in a moment"                 |
 
+The platform's user API (app/cocoon/api.py) ends in a PlatformError instead (pages:
+app/platform_errors.py): SessionOver (signed out, through sign-in back to the page),
+NotPermitted (403), NotFound (404), Rejected (400, shown beside its form field),
+PlatformUnavailable (503) or UnusableAnswer (502).
+
 A local fault (a bug, a bad setting) is none of these: it surfaces as itself and is never
 reported as an outage.
 """
@@ -63,3 +68,42 @@ def refused(error: str, description: str | None, status: int | None) -> AccessSe
     if error in CLIENT_ERRORS:
         return ClientConfigurationError(error, description, status)
     return TokenRefused(error, description, status)
+
+
+class PlatformError(Exception):
+    """Base of the errors a call to the platform's user API (`/api/v1`) can end in
+    (app/cocoon/api.py). Messages never hold a token or a response body."""
+
+
+class SessionOver(PlatformError):
+    """The user's session with the platform is over: the access token was refused twice
+    (401 `invalid_token`), or the refresh that should have renewed it was refused. Nothing
+    was changed; the user signs in again (RFC 6750 section 3.1)."""
+
+
+class NotPermitted(PlatformError):
+    """403 `access_denied`: the token is valid, but the user's account lacks the authority."""
+
+
+class NotFound(PlatformError):
+    """404: the resource (e.g. an approval id) does not exist, or is not the user's."""
+
+
+class Rejected(PlatformError):
+    """400: the platform refused the request's body. `message` is the platform's own (Spring
+    Boot's `message`), shown to the user; `field` is the member it names, when it names one
+    of those sent (e.g. `mobileNumber`), else None."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__("the platform refused the request (400)")
+        self.message = message
+        self.field = field
+
+
+class PlatformUnavailable(PlatformError):
+    """The platform could not be reached, timed out, or answered with a server error (5xx)."""
+
+
+class UnusableAnswer(PlatformError):
+    """A successful answer the portal cannot use: not JSON, or a member missing, of the wrong
+    type or out of bounds. The message names the endpoint, never the body's values."""

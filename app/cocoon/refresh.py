@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -56,15 +57,17 @@ def tokens_due(tokens: TokenSet, now: float, max_leeway: float) -> bool:
 
 
 class TokenStore(Protocol):
-    """Where one session's tokens are kept (see app/auth/session_tokens.py)."""
+    """Where one session's tokens are kept: its grant, which the user's sessions holding the
+    same refresh token share (app/cocoon/grants.py, app/auth/session_tokens.py).
+    """
 
     @property
     def key(self) -> str:
-        """Names the session's refresh lock: `{<the session's Redis key>}`, a hash tag that
-        keeps the lock in its session's Redis Cluster slot, so both live on one primary."""
+        """Names the tokens' refresh lock: `{<the grant's Redis key>}`, a hash tag that keeps
+        the lock in its grant's Redis Cluster slot, so both live on one primary."""
 
     def load(self) -> TokenSet | None:
-        """The tokens as stored now (None: the session is gone)."""
+        """The tokens as stored now (None: they are gone, signed out)."""
 
     def save(self, tokens: TokenSet) -> None:
         """Store tokens at once (before the lock is released)."""
@@ -76,7 +79,8 @@ class SessionGone(Exception):
 
 @dataclass
 class RefreshCoordinator:
-    """Refreshes a session's tokens under a per-session Redis lock.
+    """Refreshes a session's tokens under a Redis lock named by their store (the grant, so
+    every session holding the same refresh token waits on the same lock).
 
     The lock's timeout (seconds) outlives the longest token call (connect + read timeout), or
     a second worker could take the lock while the first still waits on the server and spend
@@ -103,6 +107,25 @@ class RefreshCoordinator:
         """
         if not tokens_due(tokens, self.clock(), self.max_leeway):
             return tokens
+        with self.locked(store) as current:
+            if not tokens_due(current, self.clock(), self.max_leeway):
+                return current  # another request refreshed while we waited
+            return self._refresh(store, current)
+
+    def renew(self, store: TokenStore, rejected: str) -> TokenSet:
+        """New tokens after a resource server refused the access token `rejected` (RFC 6750
+        section 3.1, 401 `invalid_token`): under the same lock, the stored tokens when another
+        request has renewed them meanwhile, else a refresh now, due or not. Raises what
+        ensure_fresh raises."""
+        with self.locked(store) as current:
+            if current.access_token != rejected:
+                return current
+            return self._refresh(store, current)
+
+    @contextmanager
+    def locked(self, store: TokenStore) -> Iterator[TokenSet]:
+        """Hold the store's refresh lock and yield its tokens as stored now. Raises
+        SessionGone, AccessServiceUnavailable (the lock is held too long) or RedisError."""
         lock = self.redis.lock(
             self.key_prefix + store.key,
             timeout=self.lock_timeout,
@@ -114,14 +137,15 @@ class RefreshCoordinator:
             current = store.load()
             if current is None:
                 raise SessionGone()
-            if not tokens_due(current, self.clock(), self.max_leeway):
-                return current  # another request refreshed while we waited
-            fresh = self.client.refresh(current)
-            store.save(fresh)
-            log.info("refreshed access token", extra={"event": "token_refreshed"})
-            return fresh
+            yield current
         finally:
             try:
                 lock.release()
             except LockError:  # expired under us: the next holder re-reads anyway
                 log.warning("refresh lock expired before release")
+
+    def _refresh(self, store: TokenStore, current: TokenSet) -> TokenSet:
+        fresh = self.client.refresh(current)
+        store.save(fresh)
+        log.info("refreshed access token", extra={"event": "token_refreshed"})
+        return fresh

@@ -72,6 +72,23 @@ class SystemAccount:
             self._tokens = tokens
             return tokens
 
+    def renew(self, rejected: str) -> str:
+        """An access token to retry with after the platform refused `rejected` (401): a refresh
+        now (or a new sign-in when the refresh token is refused), unless another thread has
+        renewed it already. For UserApi (app/cocoon/api.py)."""
+        with self._lock:
+            tokens = self._tokens
+            if tokens is None:
+                tokens = self._sign_in()
+            elif tokens.access_token == rejected:
+                try:
+                    tokens = self.client.refresh(tokens)
+                except TokenRefused as exc:
+                    log.info("refresh token refused (%s), signing in again", exc.error)
+                    tokens = self._sign_in()
+            self._tokens = tokens
+            return tokens.access_token
+
     def session(self) -> requests.Session:
         """A requests session whose every request carries a fresh bearer token."""
         session = requests.Session()

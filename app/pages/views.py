@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from functools import lru_cache
+from typing import Any
 
 from flask import Blueprint, current_app, g, render_template
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from app.auth.platform import forget_person, remember_person, remembered_person, user_api
 from app.auth.session_tokens import login_required, signed_in_user
+from app.cocoon.errors import (
+    NotFound,
+    NotPermitted,
+    PlatformUnavailable,
+    SessionOver,
+    UnusableAnswer,
+)
+from app.cocoon.resources import role_names
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("pages", __name__)
 
@@ -45,19 +58,43 @@ def favicon() -> Response:
     return current_app.send_static_file("favicon.ico")
 
 
+def person() -> dict[str, Any] | None:
+    """The person's name and roles from GET /users/me: kept in the session after the first
+    profile page, so the next ones call nothing. None (or empty) when the platform cannot say:
+    the page then greets by the token's user name. The greeting is optional, so no error of
+    the call ends the page or the session; only an outage is tried again on the next page."""
+    known = remembered_person()
+    if known is not None:
+        return known
+    try:
+        remember_person(user_api().me())
+    except PlatformUnavailable as exc:
+        log.info("profile without the account's name for now: %s", exc)
+        return None
+    except (NotPermitted, NotFound, UnusableAnswer, SessionOver) as exc:
+        log.info("profile without the account's name: %s", exc)
+        forget_person()
+    return remembered_person()
+
+
 @bp.get("/profile")
 @login_required
 def profile() -> str:
-    """Who you are to the platform: user name, roles, permissions, scopes, token expiry."""
+    """Who you are to the platform: your name and role in words; the raw authorities and
+    scopes, and the token's expiry, for whoever needs them."""
     account = g.account
     roles, permissions, scopes = account["roles"], account["permissions"], account["scopes"]
     expires_at = account["expires_at"]
     expires_iso, expires_text = _utc(expires_at) if expires_at is not None else (None, None)
+    known = person()
     # Everything is computed here and handed over as text: a function called from a template
     # costs more than the same call made here.
     return render_template(
         "pages/profile.html",
         user=account["user_name"],
+        name=(known or {}).get("name") or account["user_name"],
+        role_words=", ".join(role_names(known["roles"] if known else roles)),
+        person_known=known is not None,
         client_id=account["client_id"],
         tags={
             "roles": (len(roles), tag_list(tuple(roles), "roles")),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.browser import chromium
 from tests.support.cluster import MISSING, Cluster, cluster_binaries
 from tests.support.environment import portal_environment
 from tests.support.processes import AccessService, Portal, RedisServer
@@ -100,3 +101,24 @@ def redis_cluster(e2e_dir) -> Iterator[Cluster]:
         yield cluster.start()
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """One headless Chromium for the browser tests (tests/support/browser.py)."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="session")
+def approval_portal(redis_server, access_service, e2e_dir) -> Iterator[Portal]:
+    """The portal as a client the user must approve, so the approval page is part of the path."""
+    environ = portal_environment(
+        redis_server.url,
+        access_service.url,
+        COCOON_CLIENT_ID="approvalClientApplication",
+        COCOON_CLIENT_SECRET="approvalClientApplicationSecret",
+    )
+    server = Portal(e2e_dir / "approval-portal", environ).start()
+    yield server
+    server.stop()

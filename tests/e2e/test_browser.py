@@ -9,68 +9,21 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyotp
 import pytest
 
-from tests.support.environment import portal_environment
-from tests.support.processes import Portal
+from tests.support.browser import PHONE
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Debian's Chromium, not Playwright's own download (which needs the internet); these flags keep
-# it from phoning home or waiting on a GPU while headless.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 USER = "alex.originator@xy-company.com"
 PASSWORD = "password1"
-PHONE = {"width": 375, "height": 667}
 # The emulator's demo user with two-factor sign-in (access_service/README.md).
 TWO_FACTOR_USER = "morgan.twofactor@xy-company.com"
 TWO_FACTOR_PASSWORD = "password3"
 TWO_FACTOR_SECRET = "OSRLNDIIR7LJ7HIMDC66TOIWZYD5Z32V"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    """One headless Chromium for the module; skipped without it, except in CI where it fails."""
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def approval_portal(redis_server, access_service, tmp_path_factory) -> Iterator[Portal]:
-    """The portal as a client the user must approve, so the approval page is part of the path."""
-    environ = portal_environment(
-        redis_server.url,
-        access_service.url,
-        COCOON_CLIENT_ID="approvalClientApplication",
-        COCOON_CLIENT_SECRET="approvalClientApplicationSecret",
-    )
-    server = Portal(tmp_path_factory.mktemp("browser-portal"), environ).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture()

@@ -15,10 +15,12 @@ from tests.support.auth import sign_in
 
 
 def sealed_tokens(store: redis.Redis, cookie: str, key_b64: str):
-    """The token set of a session, opened with the portal's own key (as only it can)."""
+    """The token set of a session (in its grant), opened with the portal's own key (as only it
+    can)."""
     raw = store.get(f"portal:session:{cookie}")
-    data = msgspec.msgpack.decode(raw)
-    return TokenSealer([base64.urlsafe_b64decode(key_b64)]).open(data["tokens"])
+    grant = msgspec.msgpack.decode(raw)["grant"]
+    sealed = store.get(f"portal:grant:{grant}")
+    return TokenSealer([base64.urlsafe_b64decode(key_b64)]).open(sealed)
 
 
 def test_no_secret_reaches_the_logs_or_a_redis_dump(

@@ -218,3 +218,28 @@ def test_unreachable_access_service():
     assert result.stderr.count("\n") == 1
     assert "unreachable" in result.stderr
     assert url + "/api/oauth/token" in result.stderr
+
+
+def test_me_prints_the_account_from_the_user_api(access_service):
+    result = run_cli(
+        access_service.url, "me", "--username", USER, "--password-stdin", stdin=PASSWORD + "\n"
+    )
+    assert result.returncode == 0, result.stderr
+    account = json.loads(result.stdout)
+    assert account["email"] == USER and account["firstName"] == "Alex"
+    assert "ROLE_ORIGINATOR" in account["roles"]
+
+
+def test_me_errors_are_one_line(access_service):
+    wrong = run_cli(access_service.url, "me", "--username", USER, "--password-stdin", stdin="x\n")
+    assert wrong.returncode == 1
+    assert "the access-service refused" in wrong.stderr and "Bad credentials" in wrong.stderr
+    down = run_cli(
+        f"http://127.0.0.1:{free_port()}",
+        "me",
+        "--username",
+        USER,
+        stdin="",
+        env={"COCOON_PASSWORD": PASSWORD},
+    )
+    assert down.returncode == 1 and len(down.stderr.strip().splitlines()) == 1, down.stderr

@@ -29,7 +29,7 @@ def make_store(url: str, clock, size: int = 100, **redis_options) -> SessionStor
         Redis.from_url(url),
         idle_timeout=IDLE,
         absolute_timeout=ABSOLUTE,
-        cache=SessionCache(make_client, PREFIX, size),
+        cache=SessionCache(make_client, (PREFIX,), size),
         key_prefix=PREFIX,
         clock=clock,
     )
@@ -40,7 +40,7 @@ def warm(store: SessionStore, sid: str, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         store.open(sid)
-        if store.cache.lookup(sid, store.clock())[0] is not None:
+        if store.cache.lookup(store.key(sid), store.clock())[0] is not None:
             return
         time.sleep(0.01)
     raise TimeoutError(f"{sid} was never served from the cache")
@@ -166,7 +166,7 @@ def test_the_cache_is_bounded(redis_server, redis_client, clock):
     for sid in "ghi":
         redis_client.set(PREFIX + sid, session(clock), ex=IDLE)
         warm(store, sid)
-    assert list(store.cache.entries) == ["h", "i"]
+    assert list(store.cache.entries) == [PREFIX + "h", PREFIX + "i"]
 
 
 def test_threads_never_read_older_than_what_was_written_before_they_asked(

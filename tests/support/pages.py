@@ -18,3 +18,11 @@ def csrf_token(client) -> str:
 def session_id(client) -> str:
     """The session id the browser holds (a Flask test client)."""
     return client.get_cookie(SESSION_COOKIE).value
+
+
+def page_csrf_token(client, path: str) -> str:
+    """The CSRF token of the forms on the page at path (a Flask test client)."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, f"no form on {path}: not signed in?"
+    return match.group(1)

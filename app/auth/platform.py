@@ -1,0 +1,73 @@
+"""The platform's user API as the signed-in user of this request (for views behind
+login_required), and what a page may keep of the person's account in their session.
+
+    account = user_api().me()    # GET /api/v1/users/me with the session's access token
+
+The token comes from the session's grant: refreshed first when about to expire, renewed once
+after a 401, both under the grant's refresh lock, the same one pages use. What the calls raise
+(app/cocoon/errors.py) becomes a page in app/errors.py; SessionOver ends the session there and
+sends the person through sign-in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, session
+
+from app.auth.session_tokens import GrantTokenStore, adopt, fresh_tokens
+from app.cocoon.api import UserApi
+from app.cocoon.refresh import SessionGone
+from app.cocoon.resources import Account
+from app.components import components
+from app.user_sessions import GRANT
+
+# The person's name and roles from GET /users/me, kept for the profile's greeting (so that a
+# profile page costs no call to the platform); the account pages renew it whenever they read it.
+PERSON = "person"
+
+
+class SessionBearer:
+    """BearerTokens (app/cocoon/api.py) from this request's session."""
+
+    def access_token(self) -> str:
+        """The session's access token, refreshed first when due. Raises SessionGone."""
+        tokens = fresh_tokens()
+        if tokens is None:
+            raise SessionGone()
+        return tokens.access_token
+
+    def renew(self, rejected: str) -> str:
+        """A token to retry with after `rejected` got a 401. Raises TokenRefused, SessionGone."""
+        grant_id = session.get(GRANT)
+        if not grant_id:
+            raise SessionGone()
+        tokens = components().refresher.renew(GrantTokenStore(grant_id), rejected)
+        adopt(tokens)
+        return tokens.access_token
+
+
+def user_api() -> UserApi:
+    """The user API as this request's user (one client a request)."""
+    if "user_api" not in g:
+        parts = components()
+        g.user_api = UserApi.from_settings(parts.settings, SessionBearer())
+        g.user_api.http = parts.platform_http
+    return g.user_api
+
+
+def remember_person(account: Account) -> None:
+    """Keep the person's name and roles for the profile, when they changed."""
+    person = {"name": account.full_name, "roles": list(account.roles)}
+    if session.get(PERSON) != person:
+        session[PERSON] = person
+
+
+def forget_person() -> None:
+    """Note that the platform will not tell the person's name (kept as empty: not asked again)."""
+    session[PERSON] = {}
+
+
+def remembered_person() -> dict[str, Any] | None:
+    """The person's name and roles as last read from the platform in this session, if ever."""
+    return session.get(PERSON)

@@ -1,0 +1,111 @@
+"""The per-user index of signed-in sessions: for the Sessions page and "Sign out everywhere".
+
+One sorted set per user, `portal:user-sessions:<reference>` (the reference is an HMAC-SHA256 of
+the user name: no name in a Redis key), whose members are session ids scored by sign-in time
+(epoch seconds). What a session shows (device, last seen) lives in the session itself; the
+index only says which sessions to look at. It is kept exact:
+- a sign-in stores its session first and then adds it; a sign-out or an ended session is
+  deleted first and then removed, so an entry never names a session about to appear;
+- a session that ends without a request (idle or absolute timeout, its Redis TTL) leaves its
+  entry behind: every read checks each entry against its session and drops the dead ones, so
+  none is ever listed, and every sign-in reads (so prunes) the index;
+- the index itself expires SESSION_ABSOLUTE_TIMEOUT after the user's latest sign-in, when every
+  session in it has ended: the index of a user who never comes back goes whole.
+Single-key commands only, so the index and the sessions may sit on any Redis Cluster nodes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.redis_client import RedisStore
+from app.session_store import STARTED_AT, SessionStore
+
+# What a signed-in session holds besides its times (the rest: app/auth/session_tokens.py).
+GRANT = "grant"  # the id of its grant (app/cocoon/grants.py)
+USER = "user"  # its user's name, as the tokens give it ("" when they name nobody)
+# Where the release before kept a summary of the tokens (the user's name among it): read for
+# the name, dropped when the session is next written.
+OLD_ACCOUNT = "account"
+
+
+def session_user(data: Mapping[str, Any]) -> str | None:
+    """The user name of a signed-in session's data ('' when its tokens name nobody); None when
+    it is not signed in."""
+    if GRANT not in data:
+        return None
+    if USER in data:
+        return str(data[USER])
+    return str((data.get(OLD_ACCOUNT) or {}).get("user_name") or "")
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    """A signed-in session of the user: its id and its stored data."""
+
+    sid: str
+    data: dict[str, Any]
+
+
+class UserSessions:
+    """Add to, remove from and read one index per user. Raises redis' RedisError."""
+
+    def __init__(
+        self,
+        redis: RedisStore,
+        store: SessionStore,
+        reference_key: bytes,
+        prefix: str = "portal:user-sessions:",
+    ) -> None:
+        self.redis = redis
+        self.store = store
+        self.reference_key = reference_key
+        self.prefix = prefix
+
+    def reference(self, value: str) -> str:
+        """A keyed, non-reversible reference to a user name or a session id (64 hex digits):
+        what names a user's index, and a session in the page's forms (never its id)."""
+        return hmac.new(self.reference_key, value.encode(), hashlib.sha256).hexdigest()
+
+    def key(self, user: str) -> str:
+        """The Redis key of user's index."""
+        return self.prefix + self.reference(user)
+
+    def add(self, user: str, sid: str, started_at: float) -> None:
+        """Index a session that is already stored, and prune the user's dead entries."""
+        key = self.key(user)
+        self.redis.zadd(key, {sid: started_at})
+        self.redis.expire(key, max(1, int(self.store.absolute_timeout)))
+        self.live(user)
+
+    def remove(self, user: str, sid: str) -> None:
+        """Drop a session's entry (after the session was deleted)."""
+        self.redis.zrem(self.key(user), sid)
+
+    def live(self, user: str) -> list[LiveSession]:
+        """The user's signed-in sessions, oldest first; entries whose session has ended are
+        removed on the way."""
+        key = self.key(user)
+        found, dead = [], []
+        for raw in self.redis.zrange(key, 0, -1):
+            sid = raw.decode() if isinstance(raw, bytes) else str(raw)
+            data = self.store.load(sid)
+            if data is None or GRANT not in data or self._past_absolute(data):
+                dead.append(sid)
+            else:
+                found.append(LiveSession(sid, data))
+        if dead:
+            self.redis.zrem(key, *dead)
+        return found
+
+    def _past_absolute(self, data: dict[str, Any]) -> bool:
+        """Past SESSION_ABSOLUTE_TIMEOUT by the portal's clock (its Redis TTL may lag behind
+        a clock that is not the wall clock, as in tests)."""
+        started_at = data.get(STARTED_AT)
+        if not isinstance(started_at, int | float):
+            return True
+        return started_at + self.store.absolute_timeout <= self.store.clock()
