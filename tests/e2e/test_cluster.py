@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import msgspec
 import pytest
 import redis
 import requests
@@ -57,11 +58,15 @@ def test_sign_in_refresh_sign_out_and_rate_limits_on_a_cluster(
     browser = sign_in(portal.url)
     key = session_key(browser)
     assert profile(portal.url, browser).status_code == 200
-    sealed = store.get(key)
-    assert sealed and store.ttl(key) > 0
-    # The refresh lock is named after its session's key, as a hash tag: one slot, one primary.
-    lock = "portal:refresh-lock:{" + key + "}"
-    assert store.keyslot(lock) == store.keyslot(key)
+    assert store.ttl(key) > 0
+    grant = "portal:grant:" + msgspec.msgpack.decode(store.get(key))["grant"]
+    sealed = store.get(grant)
+    assert sealed
+    # The refresh lock is named after its grant's key, as a hash tag: one slot, one primary.
+    lock = "portal:refresh-lock:{" + grant + "}"
+    assert store.keyslot(lock) == store.keyslot(grant)
+    # The user's index of sessions (the Sessions page, Sign out everywhere) is there too.
+    assert len(list(store.scan_iter("portal:user-sessions:*"))) == 1
     # The rate limiter counts sign-ins in the cluster too (flask-limiter's redis+cluster://).
     assert len(list(store.scan_iter("LIMITS:*"))) > limits_before
 
@@ -69,11 +74,12 @@ def test_sign_in_refresh_sign_out_and_rate_limits_on_a_cluster(
     time.sleep(VALIDITY + 0.3)
     assert profile(portal.url, browser).status_code == 200
     assert token_requests(emulator.url, "refresh_token") == refreshes + 1
-    assert store.get(key) != sealed  # the refreshed tokens, stored on the session's primary
+    assert store.get(grant) != sealed  # the refreshed tokens, stored on the grant's primary
     assert store.exists(lock) == 0  # released
 
     sign_out(portal.url, browser)
-    assert store.exists(key) == 0
+    assert store.exists(key) == 0 and store.exists(grant) == 0
+    assert list(store.scan_iter("portal:user-sessions:*")) == []
     assert profile(portal.url, browser).status_code == 302
     store.close()
 
