@@ -136,7 +136,8 @@ def _measure(portal: Flask, lean: Flask, bare: Flask, plumbed: Flask) -> dict[st
         "/profile", base_url="http://localhost:5000", headers={"Cookie": cookie}
     ):
         portal.preprocess_request()
-        g.account = portal.extensions["portal"].summaries.of(store.open(sid)["tokens"])
+        parts = portal.extensions["portal"]
+        g.account = parts.summaries.of(parts.grants.load_sealed(store.open(sid)["grant"]))
         costs["profile view and template"] = per_call(views.profile.__wrapped__)
     return {name: seconds * 1e6 for name, seconds in costs.items()}
 
