@@ -12,7 +12,6 @@ from pathlib import Path
 from types import TracebackType
 
 from flask import Flask
-from redis import Redis
 
 from app import (
     account,
@@ -27,9 +26,12 @@ from app import (
     security,
     templating,
 )
+from app.cocoon.grants import Grants
 from app.components import build_components
 from app.extensions import csrf, limiter
-from app.redis_client import make_redis
+from app.redis_client import RedisStore, make_redis
+from app.session_cache import make_session_cache
+from app.session_store import KEY_PREFIX, SessionStore
 from app.sessions import PortalSessionInterface
 from config import Settings, load_settings
 
@@ -52,7 +54,7 @@ class Portal(Flask):
 def create_app(
     settings: Settings | None = None,
     *,
-    redis: Redis | None = None,
+    redis: RedisStore | None = None,
     clock: Callable[[], float] = time.time,
     testing: bool = False,
 ) -> Flask:
@@ -67,14 +69,18 @@ def create_app(
     errors.register_error_handlers(app)
     platform_errors.register_error_handlers(app)
     redis = redis or make_redis(settings)
-    app.session_interface = PortalSessionInterface(
+    # One cache per worker for the sessions and their grants: what a signed-in page reads.
+    cache = make_session_cache(settings, (KEY_PREFIX, Grants.key_prefix()))
+    store = SessionStore(
         redis,
         idle_timeout=settings.session_idle_timeout,
         absolute_timeout=settings.session_absolute_timeout,
+        cache=cache,
         clock=clock,
     )
+    app.session_interface = PortalSessionInterface(store)
     register_extensions(app)
-    app.extensions["portal"] = build_components(settings, redis, clock)
+    app.extensions["portal"] = build_components(settings, redis, clock, cache)
     register_blueprints(app)
     return app
 
@@ -117,6 +123,9 @@ def configure(app: Flask, settings: Settings, testing: bool) -> None:
 
 
 def _limiter_storage(settings: Settings) -> str:
+    if settings.redis_cluster_nodes:
+        nodes = ",".join(f"{host}:{port}" for host, port in settings.redis_cluster_nodes)
+        return f"redis+cluster://{nodes}"
     if settings.redis_sentinels:
         hosts = ",".join(f"{host}:{port}" for host, port in settings.redis_sentinels)
         return f"redis+sentinel://{hosts}/{settings.redis_sentinel_master}"

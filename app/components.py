@@ -11,14 +11,16 @@ import requests
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
-from redis import Redis
 
 from app.cocoon.client import AccessServiceClient
 from app.cocoon.grants import Grants
 from app.cocoon.keys import TokenVerifier
 from app.cocoon.refresh import RefreshCoordinator
 from app.cocoon.sealing import TokenSealer, derive_key
+from app.cocoon.summaries import AccountSummaries
+from app.redis_client import RedisStore
 from app.security import AddressAllowList
+from app.session_cache import SessionCache
 from app.sessions import PortalSessionInterface
 from app.user_sessions import UserSessions
 from config import Settings
@@ -44,9 +46,10 @@ class Components:
     HTTP session."""
 
     settings: Settings
-    redis: Redis
+    redis: RedisStore
     client: AccessServiceClient
     sealer: TokenSealer
+    summaries: AccountSummaries
     refresher: RefreshCoordinator
     verifier: TokenVerifier | None
     metrics_scrapers: AddressAllowList
@@ -57,13 +60,14 @@ class Components:
 
     def user_sessions(self, interface: PortalSessionInterface) -> UserSessions:
         """The per-user index of sessions kept by `interface`."""
-        return UserSessions(self.redis, interface, self.reference_key)
+        return UserSessions(self.redis, interface.store, self.reference_key)
 
 
 def build_components(
     settings: Settings,
-    redis: Redis,
+    redis: RedisStore,
     clock: Callable[[], float] = time.time,
+    cache: SessionCache | None = None,
 ) -> Components:
     """Wire the platform package's pieces together for one app."""
     client = AccessServiceClient.from_settings(settings, clock)
@@ -85,12 +89,15 @@ def build_components(
         sealer,
         derive(settings.secret_key, b"cocoon-portal refresh token fingerprints"),
         ttl=settings.session_absolute_timeout,
+        cache=cache,
+        clock=clock,
     )
     return Components(
         settings=settings,
         redis=redis,
         client=client,
         sealer=sealer,
+        summaries=AccountSummaries(sealer),
         refresher=RefreshCoordinator(
             redis, client, max_leeway=settings.refresh_leeway, clock=clock
         ),

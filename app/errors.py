@@ -9,7 +9,6 @@ import time
 from flask import Flask, redirect, render_template, request, session
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from redis.exceptions import RedisError
 from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
@@ -29,6 +28,7 @@ from app.cocoon.keys import TokenVerificationError
 from app.extensions import limiter
 from app.logs import REQUEST_ID_KEY
 from app.metrics import REDIS_ERRORS, SIGN_IN_FAILURES
+from app.redis_client import REDIS_DOWN
 from app.sessions import SessionStoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,8 @@ PERIODS = {
     "year": "a year",
 }
 # What "the session store is down" looks like, wherever it is raised.
-STORE_ERRORS = (RedisError, SessionStoreUnavailable)
+STORE_ERRORS: tuple[type[Exception], ...] = (*REDIS_DOWN, SessionStoreUnavailable)
+LIMIT_UNKNOWN: tuple[type[Exception], ...] = (AttributeError, *REDIS_DOWN)
 
 
 def render_error(
@@ -128,8 +129,8 @@ def handle_rate_limited(exc: RateLimitExceeded) -> tuple[str, int, dict]:
     window = PERIODS[period] if rate.multiples == 1 else f"every {rate.multiples} {period}s"
     try:
         reset_at = limiter.current_limit.reset_at  # type: ignore[union-attr]
-    except (AttributeError, RedisError):  # no limit recorded, or its store unreachable: the
-        # whole window is the honest answer
+    except LIMIT_UNKNOWN:  # no limit recorded, or its store unreachable: the whole window
+        # is the honest answer
         reset_at = time.time() + rate.get_expiry()
     wait = max(1, math.ceil(reset_at - time.time()))
     when = (
@@ -227,8 +228,8 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(RateLimitExceeded, handle_rate_limited)
     app.register_error_handler(SecurityError, handle_untrusted_host)
-    app.register_error_handler(RedisError, _store_down)
-    app.register_error_handler(SessionStoreUnavailable, _store_down)
+    for error in STORE_ERRORS:
+        app.register_error_handler(error, _store_down)
     app.register_error_handler(InternalServerError, handle_internal_error)
     for error in ACCESS_SERVICE_ERRORS:
         app.register_error_handler(error, handle_access_service_error)

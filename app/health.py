@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from redis.exceptions import RedisError
 
 from app.components import components
+from app.redis_client import REDIS_DOWN
 
 bp = Blueprint("health", __name__)
 
@@ -21,6 +21,6 @@ def readyz() -> tuple[dict, int, dict]:
     """200 when Redis answers, else 503 (take the instance out of the load balancer)."""
     try:
         components().redis.ping()
-    except RedisError:
+    except REDIS_DOWN:
         return {"status": "unavailable", "redis": "down"}, 503, {"Retry-After": "5"}
     return {"status": "ok", "redis": "up"}, 200, {}

@@ -1,16 +1,14 @@
-"""Server-side sessions in Redis: the browser holds only a random session id.
+"""Server-side sessions: the browser holds only a random session id.
 
-A session interface of our own, on Flask's `flask.sessions.SessionInterface` and redis-py:
+A session interface of our own, on Flask's `flask.sessions.SessionInterface`; the sessions
+themselves are in Redis (app/session_store.py: timeouts, and the worker's cache):
 - the id is `secrets.token_urlsafe(32)` (256 random bits); a cookie that is not such an id is
   ignored, and the request starts a new, empty session;
-- reading a session slides its idle timeout in the same call (GETEX): one Redis call a page;
 - a session is written back only when it changed: a page that only reads it writes nothing, and
   so cannot write a stale copy over tokens another request has just refreshed; and a session
   that was in Redis is written back only while it still is: one deleted meanwhile (signed out,
   or ended from another browser) stays deleted;
-- the Redis TTL never outlives the absolute limit, counted from sign-in (`STARTED_AT`);
 - a Redis that cannot be reached gives an `unavailable` session (app/errors.py answers 503).
-Sessions are stored as msgpack (msgspec), so the sealed tokens are raw bytes, not base64.
 """
 
 from __future__ import annotations
@@ -18,21 +16,18 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import msgspec
 from flask import Flask, Request, Response, current_app, session
 from flask.sessions import SessionInterface, SessionMixin
-from redis import Redis
-from redis.exceptions import RedisError
 from werkzeug.datastructures import CallbackDict
+
+from app.redis_client import REDIS_DOWN
+from app.session_store import SessionStore
 
 log = logging.getLogger(__name__)
 
-# When the current sign-in began (epoch seconds): the absolute timeout counts from here.
-STARTED_AT = "_started_at"
 # Session ids we issue are token_urlsafe(32): anything else is not ours and is ignored.
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -80,25 +75,10 @@ class PortalSession(CallbackDict[str, Any], SessionMixin):
 
 
 class PortalSessionInterface(SessionInterface):
-    """Sessions in Redis under `key_prefix` + id, with a sliding idle timeout and an absolute
-    one (both in seconds); `clock` gives the time in epoch seconds."""
+    """Flask's sessions kept in a SessionStore."""
 
-    def __init__(
-        self,
-        client: Redis,
-        *,
-        idle_timeout: float,
-        absolute_timeout: float,
-        key_prefix: str = "portal:session:",
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.client = client
-        self.idle_timeout = int(idle_timeout)
-        self.absolute_timeout = absolute_timeout
-        self.key_prefix = key_prefix
-        self.clock = clock
-        self.encoder = msgspec.msgpack.Encoder()
-        self.decoder = msgspec.msgpack.Decoder(dict[str, Any])
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
 
     def open_session(self, app: Flask, request: Request) -> PortalSession:
         """The session the request's cookie names; a new, empty one when there is no cookie, it
@@ -108,8 +88,8 @@ class PortalSessionInterface(SessionInterface):
         if sid is None or not SESSION_ID.fullmatch(sid):
             return PortalSession()
         try:
-            data = self.open_stored(sid)
-        except RedisError as exc:
+            data = self.store.open(sid)
+        except REDIS_DOWN as exc:
             log.error("session store unavailable: %s", exc)
             return PortalSession(unavailable=True)
         return PortalSession() if data is None else PortalSession(data, sid)
@@ -126,10 +106,10 @@ class PortalSessionInterface(SessionInterface):
             return
         try:
             if session:
-                self.store_now(session.sid, session, existing_only=not session.new)
+                self.store.store(session.sid, session, existing_only=not session.new)
             else:
-                self.delete_now(session.sid)
-        except RedisError as exc:
+                self.store.delete(session.sid)
+        except REDIS_DOWN as exc:
             session.unavailable = True  # the error page that follows must not try again
             raise SessionStoreUnavailable(str(exc)) from exc
         self._set_cookie(app, response, session.sid if session else None)
@@ -151,58 +131,12 @@ class PortalSessionInterface(SessionInterface):
 
     def regenerate(self, session: PortalSession) -> None:
         """Give session a new id (stops session fixation): the old one is deleted from Redis at
-        once, the session is stored under the new one when the request ends. Raises RedisError."""
-        self.delete_now(session.sid)
+        once, the session is stored under the new one when the request ends. Raises any of
+        REDIS_DOWN."""
+        self.store.delete(session.sid)
         session.sid = new_sid()
         session.new = True
         session.modified = True
-
-    def open_stored(self, sid: str) -> dict[str, Any] | None:
-        """The data of session `sid`, its idle timeout slid in the same call (GETEX); None when
-        there is none, it cannot be decoded, or its absolute limit has passed (it is then
-        deleted). Raises RedisError."""
-        key = self.key_prefix + sid
-        data = self._decode(self.client.getex(key, ex=self.idle_timeout))
-        started_at = data.get(STARTED_AT) if data is not None else None
-        if not isinstance(started_at, int | float):
-            return data  # not signed in (or nothing there): only the idle limit applies
-        remaining = started_at + self.absolute_timeout - self.clock()
-        if remaining <= 0:
-            self.client.delete(key)
-            return None
-        if remaining < self.idle_timeout:  # the last idle period before the absolute limit
-            self.client.expire(key, max(1, int(remaining)))
-        return data
-
-    def load_stored(self, sid: str) -> dict[str, Any] | None:
-        """The stored data of session `sid` (None when there is none), its TTL untouched: for
-        the refresh lock, which re-reads the stored copy once held. Raises RedisError."""
-        return self._decode(self.client.get(self.key_prefix + sid))
-
-    def store_now(self, sid: str, data: Mapping[str, Any], *, existing_only: bool = False) -> None:
-        """Write `data` as session `sid` at once, with a TTL of the idle timeout cut at the
-        absolute limit; with `existing_only`, only if the session is still stored (SET XX).
-        Raises RedisError."""
-        started_at = data.get(STARTED_AT)
-        ttl = float(self.idle_timeout)
-        if isinstance(started_at, int | float):
-            ttl = min(ttl, started_at + self.absolute_timeout - self.clock())
-        value = self.encoder.encode(dict(data))
-        self.client.set(self.key_prefix + sid, value, ex=max(1, int(ttl)), xx=existing_only)
-
-    def delete_now(self, sid: str) -> None:
-        """Delete session `sid` at once, so a sign-out holds even if the request fails later.
-        Raises RedisError."""
-        self.client.delete(self.key_prefix + sid)
-
-    def _decode(self, raw: Any) -> dict[str, Any] | None:
-        if raw is None:
-            return None
-        try:
-            return self.decoder.decode(raw)
-        except msgspec.DecodeError as exc:  # not written by this interface: treat as absent
-            log.warning("ignoring a session that cannot be decoded: %s", exc)
-            return None
 
 
 def current_session() -> PortalSession:

@@ -1,13 +1,15 @@
-"""What every template gets: who is signed in and the links (flask-wtf adds csrf_token())."""
+"""What every template gets: who is signed in, the links, and csrf_token()."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import NamedTuple
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 
 from app.auth.session_tokens import signed_in_user
+from app.security import CSRF_FIELD
 
 
 class Links(NamedTuple):
@@ -43,11 +45,29 @@ def _links(script_root: str) -> Links:
     )
 
 
+@lru_cache(maxsize=4096)
+def _signed_token(secret: str, secret_key: str) -> str:
+    """generate_csrf()'s token for the session's `secret`, signed with `secret_key`."""
+    return generate_csrf()
+
+
+def csrf_token() -> str:
+    """flask-wtf's CSRF token for this session's secret, signed once per secret and worker
+    rather than on every page: a token lasts as long as its secret (WTF_CSRF_TIME_LIMIT is
+    None), which is renewed at every sign-in, so every token signed for it stays valid."""
+    secret = session.get(CSRF_FIELD)
+    if secret is None:  # none drawn yet: flask-wtf draws it (and the session is saved)
+        return generate_csrf()
+    return _signed_token(secret, current_app.config["SECRET_KEY"])
+
+
 def template_globals() -> dict:
-    """current_user (None when signed out) and links. (csrf_token() comes from flask-wtf.)"""
+    """current_user (None when signed out), links and csrf_token (in place of flask-wtf's own:
+    this context processor is registered after flask-wtf's)."""
     return {
         "current_user": signed_in_user(),
         "links": _links(request.script_root),
+        "csrf_token": csrf_token,
     }
 
 

@@ -18,16 +18,29 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from redis import Redis
-
-from app.sessions import STARTED_AT, PortalSessionInterface
+from app.redis_client import RedisStore
+from app.session_store import STARTED_AT, SessionStore
 
 # What a signed-in session holds besides its times (the rest: app/auth/session_tokens.py).
 GRANT = "grant"  # the id of its grant (app/cocoon/grants.py)
-ACCOUNT = "account"  # the summary of its tokens (app/cocoon/tokens.py AccountSummary)
+USER = "user"  # its user's name, as the tokens give it ("" when they name nobody)
+# Where the release before kept a summary of the tokens (the user's name among it): read for
+# the name, dropped when the session is next written.
+OLD_ACCOUNT = "account"
+
+
+def session_user(data: Mapping[str, Any]) -> str | None:
+    """The user name of a signed-in session's data ('' when its tokens name nobody); None when
+    it is not signed in."""
+    if GRANT not in data:
+        return None
+    if USER in data:
+        return str(data[USER])
+    return str((data.get(OLD_ACCOUNT) or {}).get("user_name") or "")
 
 
 @dataclass(frozen=True)
@@ -43,13 +56,13 @@ class UserSessions:
 
     def __init__(
         self,
-        redis: Redis,
-        interface: PortalSessionInterface,
+        redis: RedisStore,
+        store: SessionStore,
         reference_key: bytes,
         prefix: str = "portal:user-sessions:",
     ) -> None:
         self.redis = redis
-        self.interface = interface
+        self.store = store
         self.reference_key = reference_key
         self.prefix = prefix
 
@@ -66,7 +79,7 @@ class UserSessions:
         """Index a session that is already stored, and prune the user's dead entries."""
         key = self.key(user)
         self.redis.zadd(key, {sid: started_at})
-        self.redis.expire(key, max(1, int(self.interface.absolute_timeout)))
+        self.redis.expire(key, max(1, int(self.store.absolute_timeout)))
         self.live(user)
 
     def remove(self, user: str, sid: str) -> None:
@@ -80,7 +93,7 @@ class UserSessions:
         found, dead = [], []
         for raw in self.redis.zrange(key, 0, -1):
             sid = raw.decode() if isinstance(raw, bytes) else str(raw)
-            data = self.interface.load_stored(sid)
+            data = self.store.load(sid)
             if data is None or GRANT not in data or self._past_absolute(data):
                 dead.append(sid)
             else:
@@ -95,4 +108,4 @@ class UserSessions:
         started_at = data.get(STARTED_AT)
         if not isinstance(started_at, int | float):
             return True
-        return started_at + self.interface.absolute_timeout <= self.interface.clock()
+        return started_at + self.store.absolute_timeout <= self.store.clock()

@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from tests.support.cluster import Cluster
 from tests.support.environment import portal_environment
 from tests.support.processes import AccessService, Portal, Process, RedisServer
 
@@ -19,6 +20,7 @@ class GunicornApp(Portal):
     def __init__(self, workdir: Path, env: dict[str, str], app: str = "wsgi:app", **options):
         super().__init__(workdir, env, **options)
         self.args[-1] = app
+        self.workers = options.get("workers", 2)
 
     @property
     def command(self) -> str:
@@ -50,13 +52,30 @@ class Stack(contextlib.ExitStack):
     def access_service(self, *args: str) -> AccessService:
         return self._started(AccessService(self.workdir / "access-service", args=list(args)))
 
+    def cluster(self) -> Cluster:
+        """Three Redis Cluster primaries (tests/support/cluster.py)."""
+        cluster = Cluster(self.workdir / "cluster")
+        self.callback(cluster.stop)
+        return cluster.start()
+
     def app(
-        self, redis: RedisServer, access_service: AccessService, app: str = "wsgi:app", **env: str
+        self,
+        redis_url: str,
+        access_service: AccessService,
+        app: str = "wsgi:app",
+        workers: int = 2,
+        **env: str,
     ) -> GunicornApp:
         """The portal (or another app, e.g. the baseline) with a complete development env."""
-        environ = portal_environment(redis.url, access_service.url, **env)
+        environ = portal_environment(redis_url, access_service.url, **env)
         # Worker recycling off while measuring, for portal and ceilings alike: at these rates a
         # worker reached max_requests every other round, and its restart swamped the round.
         return self._started(
-            GunicornApp(self.workdir / "apps", environ, app=app, extra_args="--max-requests 0")
+            GunicornApp(
+                self.workdir / "apps",
+                environ,
+                app=app,
+                workers=workers,
+                extra_args="--max-requests 0",
+            )
         )

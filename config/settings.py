@@ -80,6 +80,9 @@ class Settings:
         "REDIS_SENTINELS", parsers.host_ports, ()
     )
     redis_sentinel_master: str = setting("REDIS_SENTINEL_MASTER", parsers.word, "mymaster")
+    redis_cluster_nodes: tuple[tuple[str, int], ...] = setting(
+        "REDIS_CLUSTER_NODES", parsers.host_ports, ()
+    )
     access_service_url: str = setting(
         "COCOON_ACCESS_SERVICE_URL",
         parsers.base_url,
@@ -110,6 +113,7 @@ class Settings:
     plain_http_hosts: tuple[str, ...] = setting("COCOON_PLAIN_HTTP_HOSTS", parsers.host_names, ())
     session_idle_timeout: float = setting("SESSION_IDLE_TIMEOUT", parsers.seconds, 1800.0)
     session_absolute_timeout: float = setting("SESSION_ABSOLUTE_TIMEOUT", parsers.seconds, 43200.0)
+    session_cache_size: int = setting("SESSION_CACHE_SIZE", parsers.whole_number(0), 4096)
     http_connect_timeout: float = setting("HTTP_CONNECT_TIMEOUT", parsers.seconds, 3.05)
     http_read_timeout: float = setting("HTTP_READ_TIMEOUT", parsers.seconds, 10.0)
     refresh_leeway: float = setting("TOKEN_REFRESH_LEEWAY", parsers.seconds, 60.0)
@@ -191,6 +195,8 @@ class Settings:
             problems.append("SECRET_KEY must be at least 32 characters in production")
         if self.session_idle_timeout > self.session_absolute_timeout:
             problems.append("SESSION_IDLE_TIMEOUT must not exceed SESSION_ABSOLUTE_TIMEOUT")
+        if self.redis_sentinels and self.redis_cluster_nodes:
+            problems.append("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both")
         if self.production:
             problems += [
                 f"{variable} must use https in production, not plain http to {host} (the client "

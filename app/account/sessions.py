@@ -20,7 +20,8 @@ from app.auth.session_tokens import SEEN_AT, USER_AGENT, login_required
 from app.auth.views import to_platform_sign_out
 from app.cocoon.errors import AccessServiceError, PlatformError
 from app.components import components
-from app.sessions import STARTED_AT, current_interface, current_session
+from app.session_store import STARTED_AT
+from app.sessions import current_interface, current_session
 from app.user_sessions import LiveSession, UserSessions
 
 log = logging.getLogger(__name__)

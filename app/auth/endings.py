@@ -19,7 +19,7 @@ from app.cocoon.sealing import SealError
 from app.cocoon.tokens import TokenSet
 from app.components import components
 from app.sessions import current_interface, current_session
-from app.user_sessions import ACCOUNT, GRANT, LiveSession, UserSessions
+from app.user_sessions import GRANT, LiveSession, UserSessions, session_user
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def _index() -> UserSessions:
 
 def _this_session() -> tuple[str | None, str, str | None]:
     """This session's user name, id and grant id."""
-    user = (session.get(ACCOUNT) or {}).get("user_name")
+    user = session_user(session) or None
     return user, current_session().sid, session.get(GRANT)
 
 
@@ -61,8 +61,8 @@ def sign_out_everywhere(user: str) -> int:
     if session.get(GRANT):
         grant_ids.add(session[GRANT])
     for item in live:
-        current_interface().delete_now(item.sid)
-    current_interface().delete_now(current_session().sid)
+        current_interface().store.delete(item.sid)
+    current_interface().store.delete(current_session().sid)
     index.redis.delete(index.key(user))
     session.clear()
     for grant_id in grant_ids:
@@ -90,7 +90,7 @@ def release(user: str | None, grant_id: str, revoke: bool) -> None:
 
 
 def _end(user: str | None, sid: str) -> None:
-    current_interface().delete_now(sid)
+    current_interface().store.delete(sid)
     if user:
         _index().remove(user, sid)
 

@@ -60,7 +60,10 @@ def take(state: str) -> PendingSignIn | None:
     found = entries.pop(state, None)
     if found is None:
         return None
-    session[PENDING] = entries
+    if entries:
+        session[PENDING] = entries
+    else:  # nothing left to keep: a signed-in session carries no empty entry
+        session.pop(PENDING)
     pending = PendingSignIn(**found)
     if components().clock() - pending.started_at >= MAX_AGE:
         return None

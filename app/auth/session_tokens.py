@@ -1,9 +1,11 @@
 """The signed-in user's tokens, reached from their server-side session: sign in, read, refresh.
 
 A signed-in session holds the id of its grant (app/cocoon/grants.py: the sealed tokens, shared by
-the user's sessions that the platform gave the same refresh token) and an `account` summary
-(user name, authorities, scopes, expiry; no token). Pages render from the summary and decide
-from it whether a refresh is due, so a signed-in page costs one Redis read and opens no seal.
+the user's sessions that the platform gave the same refresh token), its user's name (for the
+index of their sessions) and nothing else that repeats the tokens. Pages render from the account
+summary (user name, authorities, scopes, expiry; no token), read from the grant's seal once per
+worker and token set (app/cocoon/summaries.py), and decide from it whether a refresh is due; a
+worker that has read the session and its grant before asks Redis nothing (app/session_cache.py).
 The tokens themselves never leave the server. Ending sessions: app/auth/endings.py.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from flask import g, redirect, request, session, url_for
@@ -27,13 +29,14 @@ from app.cocoon.errors import (
 )
 from app.cocoon.refresh import SessionGone, refresh_due
 from app.cocoon.sealing import SealError
-from app.cocoon.tokens import SUMMARY_VERSION, TokenSet
+from app.cocoon.tokens import TokenSet
 from app.components import components
 from app.logs import log_user
 from app.metrics import REFRESHES
 from app.security import CSRF_FIELD, request_target, url_with_next
-from app.sessions import STARTED_AT, current_interface, current_session
-from app.user_sessions import ACCOUNT, GRANT
+from app.session_store import STARTED_AT
+from app.sessions import current_interface, current_session
+from app.user_sessions import GRANT, OLD_ACCOUNT, USER, session_user
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +59,8 @@ class GrantTokenStore:
 
     @property
     def key(self) -> str:
-        """The grant id, naming the refresh lock."""
-        return self.grant_id
+        """The grant's Redis key as a hash tag, naming its refresh lock (see TokenStore)."""
+        return "{" + self.grants.key(self.grant_id) + "}"
 
     def load(self) -> TokenSet | None:
         """The grant's tokens (None: it has ended)."""
@@ -66,7 +69,7 @@ class GrantTokenStore:
 
     def save(self, tokens: TokenSet) -> None:
         """Store refreshed tokens, unless this session has ended meanwhile (SessionGone)."""
-        if current_interface().load_stored(current_session().sid) is None:
+        if current_interface().store.load(current_session().sid) is None:
             raise SessionGone()
         self.grants.save(self.grant_id, tokens, previous=self.loaded)
 
@@ -77,7 +80,8 @@ def sign_in(tokens: TokenSet) -> None:
     parts = components()
     now = parts.clock()
     session[GRANT] = parts.grants.create_or_join(tokens)
-    session[ACCOUNT] = tokens.summary()
+    session[USER] = tokens.user_name or ""
+    session.pop(OLD_ACCOUNT, None)
     session[STARTED_AT] = session[SEEN_AT] = now
     session[USER_AGENT] = (request.user_agent.string or "")[:512]
     # A new CSRF secret for the new session, drawn now: pages that only read the session then
@@ -86,17 +90,16 @@ def sign_in(tokens: TokenSet) -> None:
     generate_csrf()
     interface, portal_session = current_interface(), current_session()
     interface.regenerate(portal_session)
-    interface.store_now(portal_session.sid, portal_session)  # stored before it is indexed
+    interface.store.store(portal_session.sid, portal_session)  # stored before it is indexed
     if tokens.user_name:
         parts.user_sessions(interface).add(tokens.user_name, portal_session.sid, now)
 
 
 def signed_in_user() -> str | None:
     """The user name of a signed-in session ('' when the token names nobody), else None."""
-    account = session.get(ACCOUNT)
-    if not account or GRANT not in session:
+    user = session_user(session)
+    if user is None:
         return None
-    user = account.get("user_name") or ""
     log_user(user)
     return user
 
@@ -162,11 +165,8 @@ def fresh_tokens() -> TokenSet | None:
 
 
 def adopt(tokens: TokenSet) -> None:
-    """Make tokens this request's, and the session's summary theirs when it is not (another
-    session holding the same grant refreshed it)."""
+    """Make tokens this request's."""
     g.tokens = tokens
-    if (session.get(ACCOUNT) or {}).get("obtained_at") != tokens.obtained_at:
-        session[ACCOUNT] = tokens.summary()
 
 
 def to_sign_in() -> Response:
@@ -178,17 +178,25 @@ def to_sign_in() -> Response:
     return redirect(url_with_next(url_for("auth.login"), target))
 
 
-def _account() -> dict[str, Any] | None:
-    """The session's account summary, renewed from the grant's tokens when an older release
-    wrote it; None when signed out."""
-    account = session.get(ACCOUNT)
-    if not account or GRANT not in session:
+def _account() -> Mapping[str, Any] | None:
+    """The account summary of the session's grant (read-only); None when signed out, or when
+    the grant has ended or cannot be opened (the session is then emptied). The summary copy an
+    older release kept in the session is dropped (the session is written back without it)."""
+    grant_id = session.get(GRANT)
+    if not grant_id:
         return None
-    if account.get("version") != SUMMARY_VERSION:
-        tokens = stored_tokens()
-        if tokens is None:
-            return None
-        session[ACCOUNT] = account = tokens.summary()
+    if OLD_ACCOUNT in session:
+        session[USER] = session_user(session) or ""
+        del session[OLD_ACCOUNT]
+    parts = components()
+    try:
+        sealed = parts.grants.load_sealed(grant_id)
+        account = parts.summaries.of(sealed) if sealed is not None else None
+    except (SealError, InvalidTokenResponse) as exc:
+        log.warning("dropping a session whose tokens cannot be used: %s", exc)
+        account = None
+    if account is None:
+        session.clear()
     return account
 
 
@@ -208,9 +216,9 @@ def login_required(view: F) -> F:
         parts = components()
         now = parts.clock()
         due = refresh_due(
-            expires_at=account.get("expires_at"),
-            obtained_at=account.get("obtained_at") or 0.0,
-            refreshable=bool(account.get("refreshable")),
+            expires_at=account["expires_at"],
+            obtained_at=account["obtained_at"],
+            refreshable=account["refreshable"],
             now=now,
             max_leeway=parts.settings.refresh_leeway,
         )
@@ -221,9 +229,9 @@ def login_required(view: F) -> F:
                 log.info("refresh refused, signing out: %s", getattr(exc, "error", "session gone"))
                 endings.session_over()
                 return to_sign_in()
-            if tokens is None:
+            account = _account() if tokens is not None else None
+            if account is None:
                 return to_sign_in()
-            account = session.get(ACCOUNT) or tokens.summary()
         if now - (session.get(SEEN_AT) or 0.0) >= SEEN_EVERY:
             session[SEEN_AT] = now
         g.account = account

@@ -11,6 +11,10 @@ of a grant; two sessions with the same refresh token hold the same grant; the re
 other live session holds its grant (app/auth/endings.py). On a platform that issues tokens per
 sign-in (the default), every session has a grant of its own and nothing is shared.
 
+A worker may keep the grants it has read (`cache`, app/session_cache.py: Redis tells it of every
+change), so a page whose session and grant it has read asks Redis nothing; the refresh lock
+always reads Redis itself (`load`).
+
 Keys, one fact each, single-key commands only (any Redis Cluster slot will do):
 - `portal:grant:<id>`: the sealed TokenSet (app/cocoon/sealing.py);
 - `portal:grant-by-refresh:<fingerprint>`: the id of the grant holding that refresh token
@@ -24,36 +28,51 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-
-from redis import Redis
+import time
+from collections.abc import Callable
 
 from app.cocoon.sealing import TokenSealer
 from app.cocoon.tokens import TokenSet
+from app.redis_client import RedisStore
+from app.session_cache import SessionCache
+
+PREFIX = "portal:"
+CACHED_FOR = 60.0  # seconds a worker serves a grant it has read without asking Redis, at most
 
 
 class Grants:
     """Load, save and delete grants; find the grant a refresh token already belongs to.
 
-    Every method raises redis' RedisError; load also SealError (app/cocoon/sealing.py).
+    Every method raises any of REDIS_DOWN (app/redis_client.py); load also SealError
+    (app/cocoon/sealing.py). Times are epoch seconds of `clock`.
     """
 
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisStore,
         sealer: TokenSealer,
         fingerprint_key: bytes,
         ttl: float,
-        prefix: str = "portal:",
+        prefix: str = PREFIX,
+        cache: SessionCache | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.redis = redis
         self.sealer = sealer
         self.fingerprint_key = fingerprint_key
         self.ttl = max(1, int(ttl))
         self.prefix = prefix
+        self.cache = cache
+        self.clock = clock
 
     def key(self, grant_id: str) -> str:
         """The Redis key of a grant's sealed tokens."""
         return f"{self.prefix}grant:{grant_id}"
+
+    @staticmethod
+    def key_prefix(prefix: str = PREFIX) -> str:
+        """What every grant's key starts with."""
+        return f"{prefix}grant:"
 
     def refresh_key(self, refresh_token: str) -> str:
         """The Redis key naming the grant that holds refresh_token (keyed by its HMAC)."""
@@ -74,15 +93,31 @@ class Grants:
         if isinstance(existing, bytes) and self.redis.expire(self.key(existing.decode()), self.ttl):
             # Its tokens are the same or newer (a refresh happened since): ours are dropped.
             self.redis.delete(self.key(grant_id))
+            self._forget(grant_id)
             self.redis.expire(refresh_key, self.ttl)
             return existing.decode()
         self.redis.set(refresh_key, grant_id, ex=self.ttl)  # a grant that has ended: ours now
         return grant_id
 
     def load(self, grant_id: str) -> TokenSet | None:
-        """The grant's tokens, None when it has ended (signed out, or timed out)."""
+        """The grant's tokens as Redis holds them now, None when it has ended (signed out, or
+        timed out)."""
         sealed = self.redis.get(self.key(grant_id))
         return self.sealer.open(sealed) if isinstance(sealed, bytes) else None
+
+    def load_sealed(self, grant_id: str) -> bytes | None:
+        """The grant's sealed tokens, from this worker's cache when it may serve them; None when
+        the grant has ended."""
+        key, now = self.key(grant_id), self.clock()
+        sealed, ticket = self.cache.lookup(key, now) if self.cache else (None, None)
+        if sealed is not None:
+            return sealed
+        read = self.redis.get(key)
+        if not isinstance(read, bytes):
+            return None
+        if self.cache is not None and ticket is not None:
+            self.cache.keep(key, ticket, read, now + CACHED_FOR)
+        return read
 
     def save(
         self, grant_id: str, tokens: TokenSet, previous: TokenSet | None = None, claim: bool = True
@@ -90,6 +125,7 @@ class Grants:
         """Store the grant's tokens (after a refresh: `previous` were the ones refreshed) and,
         unless `claim` is False, point their refresh token at it."""
         self.redis.set(self.key(grant_id), self.sealer.seal(tokens), ex=self.ttl)
+        self._forget(grant_id)
         if claim and tokens.refresh_token:
             self.redis.set(self.refresh_key(tokens.refresh_token), grant_id, ex=self.ttl)
         old = previous.refresh_token if previous else None
@@ -99,5 +135,11 @@ class Grants:
     def delete(self, grant_id: str, tokens: TokenSet | None) -> None:
         """End the grant (its tokens, when known, were loaded from it)."""
         self.redis.delete(self.key(grant_id))
+        self._forget(grant_id)
         if tokens is not None and tokens.refresh_token:
             self.redis.delete(self.refresh_key(tokens.refresh_token))
+
+    def _forget(self, grant_id: str) -> None:
+        """This worker has just written or deleted the grant: its cached copy goes."""
+        if self.cache is not None:
+            self.cache.discard(self.key(grant_id))

@@ -17,12 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis import Redis
 from redis.exceptions import LockError
 
 from app.cocoon.client import AccessServiceClient
 from app.cocoon.errors import AccessServiceUnavailable
 from app.cocoon.tokens import TokenSet
+from app.redis_client import RedisStore
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,8 @@ class TokenStore(Protocol):
 
     @property
     def key(self) -> str:
-        """Names the tokens (the grant), for their refresh lock."""
+        """Names the tokens' refresh lock: `{<the grant's Redis key>}`, a hash tag that keeps
+        the lock in its grant's Redis Cluster slot, so both live on one primary."""
 
     def load(self) -> TokenSet | None:
         """The tokens as stored now (None: they are gone, signed out)."""
@@ -86,7 +87,7 @@ class RefreshCoordinator:
     the same refresh token again.
     """
 
-    redis: Redis
+    redis: RedisStore
     client: AccessServiceClient
     max_leeway: float = 60.0
     clock: Callable[[], float] = time.time
@@ -101,7 +102,8 @@ class RefreshCoordinator:
 
         Raises SessionGone when the session was deleted meanwhile, any error of
         AccessServiceClient.refresh (app/cocoon/errors.py), AccessServiceUnavailable when
-        another request's refresh holds the lock too long, and redis' RedisError.
+        another request's refresh holds the lock too long, and any of REDIS_DOWN
+        (app/redis_client.py).
         """
         if not tokens_due(tokens, self.clock(), self.max_leeway):
             return tokens

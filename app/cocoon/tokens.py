@@ -15,9 +15,8 @@ from __future__ import annotations
 import json
 import math
 import re
-import zlib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -153,9 +152,9 @@ class Claims:
 
 @dataclass(frozen=True)
 class AccountSummary:
-    """What pages show and the refresh decision needs, with no token in it: kept in the
-    session beside the sealed tokens, so a signed-in page opens no seal (nor sorts the
-    authorities again). Times are epoch seconds."""
+    """What pages show and the refresh decision needs, with no token in it: read from the
+    sealed tokens once per worker (app/cocoon/summaries.py), so a signed-in page opens no seal
+    (nor sorts the authorities again). Times are epoch seconds."""
 
     user_name: str | None
     client_id: str | None
@@ -165,14 +164,6 @@ class AccountSummary:
     expires_at: float | None
     obtained_at: float
     refreshable: bool
-
-
-# Changes by itself whenever AccountSummary's fields do: a session holding a summary written by
-# an older release gets a new one from its sealed tokens (app/auth/session_tokens.py), so a
-# new release never reads a field an old one did not write.
-SUMMARY_VERSION = zlib.crc32(
-    ",".join(f"{item.name}:{item.type}" for item in fields(AccountSummary)).encode()
-)
 
 
 @dataclass(frozen=True)
@@ -286,8 +277,7 @@ class TokenSet:
         return self.expires_at is not None and now >= self.expires_at
 
     def summary(self) -> dict[str, Any]:
-        """The AccountSummary of this set as a plain dict for the session, with its
-        `version` (SUMMARY_VERSION)."""
+        """The AccountSummary of this set as a plain dict."""
         summary = AccountSummary(
             user_name=self.user_name,
             client_id=self.claims.client_id,
@@ -298,7 +288,7 @@ class TokenSet:
             obtained_at=self.obtained_at,
             refreshable=bool(self.refresh_token),
         )
-        return {"version": SUMMARY_VERSION, **asdict(summary)}
+        return asdict(summary)
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict for storage (sealed, see sealing.py)."""

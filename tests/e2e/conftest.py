@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import chromium
+from tests.support.cluster import MISSING, Cluster, cluster_binaries
 from tests.support.environment import portal_environment
 from tests.support.processes import AccessService, Portal, RedisServer
 
@@ -84,6 +86,21 @@ def start_redis(e2e_dir) -> Iterator[Callable[..., RedisServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(e2e_dir) -> Iterator[Cluster]:
+    """A three-primary Redis Cluster for the whole session (a test that kills a node restarts
+    it). Skipped without Debian's redis-server and redis-cli, except under CI=true."""
+    if cluster_binaries() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(MISSING)
+        pytest.skip(MISSING)
+    cluster = Cluster(e2e_dir / "cluster")
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from app.sessions import SESSION_ID, STARTED_AT, PortalSessionInterface, SessionStoreUnavailable
+from app.session_store import STARTED_AT, SessionStore
+from app.sessions import SESSION_ID, PortalSessionInterface, SessionStoreUnavailable
 from tests.support.processes import free_port
 
 IDLE = 600
@@ -19,13 +20,18 @@ COOKIE = "sid"
 SEALED = b"\x00\xff sealed bytes"
 
 
+def make_store(client: Redis, clock) -> SessionStore:
+    """The store without a cache (tests/integration/test_session_cache.py has the cache)."""
+    return SessionStore(
+        client, idle_timeout=IDLE, absolute_timeout=ABSOLUTE, key_prefix=PREFIX, clock=clock
+    )
+
+
 def make_app(client: Redis, clock) -> Flask:
     """Routes that read, write, empty and rotate the session."""
     app = Flask(__name__)
     app.config.update(TESTING=True, SESSION_COOKIE_NAME=COOKIE)
-    interface = PortalSessionInterface(
-        client, idle_timeout=IDLE, absolute_timeout=ABSOLUTE, key_prefix=PREFIX, clock=clock
-    )
+    interface = PortalSessionInterface(make_store(client, clock))
     app.session_interface = interface
 
     @app.get("/read")
@@ -145,18 +151,20 @@ def test_the_absolute_timeout_caps_the_ttl_then_ends_the_session(client, redis_c
     assert redis_client.exists(key) == 0
 
 
-def test_store_now_load_stored_and_delete_now(redis_client, clock):
-    interface = PortalSessionInterface(
-        redis_client, idle_timeout=IDLE, absolute_timeout=ABSOLUTE, key_prefix=PREFIX, clock=clock
-    )
+def test_store_load_and_delete(redis_client, clock):
+    store = make_store(redis_client, clock)
     sid = "B" * 43
-    interface.store_now(sid, {STARTED_AT: clock() - (ABSOLUTE - 50), "tokens": SEALED})
+    assert store.store(sid, {STARTED_AT: clock() - (ABSOLUTE - 50), "tokens": SEALED})
     assert 40 <= redis_client.ttl(PREFIX + sid) <= 50  # cut at the absolute limit
     redis_client.expire(PREFIX + sid, 20)
-    assert interface.load_stored(sid)["tokens"] == SEALED
-    assert redis_client.ttl(PREFIX + sid) <= 20  # load_stored does not slide the TTL
-    interface.delete_now(sid)
-    assert interface.load_stored(sid) is None
+    assert store.load(sid)["tokens"] == SEALED
+    assert redis_client.ttl(PREFIX + sid) <= 20  # load does not slide the TTL
+    store.delete(sid)
+    assert store.load(sid) is None
+    # A write that only updates does not bring a deleted session back (a refresh racing a
+    # sign-out elsewhere).
+    assert not store.store(sid, {"tokens": SEALED}, existing_only=True)
+    assert redis_client.exists(PREFIX + sid) == 0
 
 
 def test_a_record_that_cannot_be_decoded_is_no_session(client, redis_client):

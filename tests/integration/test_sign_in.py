@@ -1,12 +1,13 @@
 """The authorization code flow end to end in-process: portal app, real Redis, real emulator."""
 
+import base64
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
-from app.cocoon.tokens import SUMMARY_VERSION
 from tests.support.auth import REDIRECT_URI
 from tests.support.emulator import token_requests
+from tests.support.tokens import seal_like_the_previous_release
 
 COOKIE = "portal_session"
 
@@ -63,12 +64,15 @@ def test_tokens_are_sealed_in_redis_and_the_session_stays_small(auth, app, redis
     for value in (stored, sealed):
         assert b"eyJ" not in value  # no JWT segment in the clear
         assert tokens.refresh_token.encode() not in value
-    # The account summary pages render from: names, no token.
-    assert data["account"]["user_name"] == "alex.originator@xy-company.com"
-    assert "PERM_VIEW" in data["account"]["permissions"]
+    # Nothing that repeats the tokens but the user's name (for the index of their sessions).
+    assert set(data) == {"grant", "user", "_started_at", "seen_at", "user_agent", "csrf_token"}
+    assert data["user"] == "alex.originator@xy-company.com" and b"PERM_VIEW" not in stored
+    # In Redis memory, the grant (the sealed tokens) holds under 0.4 of the tokens' own bytes
+    # and the session under 0.2 (the grant's refresh-token entry and the user's index of
+    # sessions come on top: `make bench` reports the whole).
     token_bytes = len(tokens.access_token) + len(tokens.refresh_token)
-    assert len(sealed) < 1.5 * token_bytes
-    assert len(stored) < token_bytes
+    assert redis_client.memory_usage(f"portal:grant:{data['grant']}") <= 0.4 * token_bytes
+    assert redis_client.memory_usage(key) <= 0.2 * token_bytes
 
 
 def test_next_survives_the_round_trip(auth):
@@ -145,21 +149,34 @@ def test_approval_path_signs_in(environ, redis_client, clock):
     assert client.get("/profile").status_code == 200
 
 
-def test_a_session_signed_in_by_an_older_release_gets_a_new_summary(auth, client, redis_client):
-    """A summary stored before an upgrade (no version, authorities not yet sorted) is rebuilt
-    from the sealed tokens, never read as if it had this release's fields."""
+def test_a_session_signed_in_by_the_previous_release_is_read_from_its_tokens(
+    auth, app, client, redis_client, environ, clock, access_service
+):
+    """The previous release sealed grants as version 1 and kept a copy of the summary in the
+    session (here with an authority the tokens do not hold): pages read the grant's seal, never
+    the copy; the copy is dropped (the user's name kept) at the next page, and the grant is
+    sealed anew at its refresh."""
     auth.login()
     [key] = session_keys(redis_client)
     data = msgspec.msgpack.decode(redis_client.get(key))
-    first_release = ("user_name", "client_id", "scopes", "expires_at", "obtained_at", "refreshable")
-    data["account"] = {name: data["account"][name] for name in first_release}
-    data["account"]["authorities"] = ["ROLE_FROM_THE_OLD_RELEASE"]
+    grant = f"portal:grant:{data['grant']}"
+    tokens = app.extensions["portal"].sealer.open(redis_client.get(grant))
+    sealing_key = base64.urlsafe_b64decode(environ["TOKEN_ENCRYPTION_KEYS"])
+    redis_client.set(grant, seal_like_the_previous_release(sealing_key, tokens), keepttl=True)
+    del data["user"]
+    data["account"] = {"user_name": tokens.user_name, "roles": ["ROLE_FROM_THE_OLD_RELEASE"]}
     redis_client.set(key, msgspec.msgpack.encode(data), keepttl=True)
 
     page = client.get("/profile")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "ROLE_ORIGINATOR" in html and "ROLE_FROM_THE_OLD_RELEASE" not in html
-    renewed = msgspec.msgpack.decode(redis_client.get(key))["account"]
-    assert renewed["version"] == SUMMARY_VERSION
-    assert "PERM_VIEW" in renewed["permissions"] and "authorities" not in renewed
+    assert "alex.originator@xy-company.com" in html and "ROLE_ORIGINATOR" in html
+    assert "ROLE_FROM_THE_OLD_RELEASE" not in html
+    renewed = msgspec.msgpack.decode(redis_client.get(key))
+    assert "account" not in renewed and renewed["user"] == tokens.user_name
+
+    refreshes = token_requests(access_service.url, "refresh_token")
+    clock.advance(tokens.expires_at - clock() - 30)  # inside the refresh leeway
+    assert client.get("/profile").status_code == 200
+    assert token_requests(access_service.url, "refresh_token") == refreshes + 1
+    assert redis_client.get(grant)[:1] == b"\x02"

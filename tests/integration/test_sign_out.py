@@ -2,6 +2,7 @@
 this browser (OpenID Connect RP-Initiated Logout 1.0), so that on a shared computer the next
 person is asked for a password instead of becoming the previous user."""
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 from app import create_app
@@ -89,3 +90,16 @@ def test_without_a_logout_url_forms_post_only_here(environ, clock, redis_client)
     environ.pop("COCOON_LOGOUT_URL")
     client = portal_client(create_app(Settings.from_env(environ), clock=clock, testing=True))
     assert "form-action 'self';" in client.get("/").headers["Content-Security-Policy"]
+
+
+def test_a_sessions_csrf_token_is_signed_once_and_a_new_sign_in_gets_another(auth, client):
+    auth.login()
+    first = csrf_token(client)
+    time.sleep(1.05)  # flask-wtf's signature carries the time, in seconds
+    assert csrf_token(client) == first  # signed once per session secret and worker
+    assert client.post("/logout", data={"csrf_token": first}).status_code == 303
+    auth.login()
+    second = csrf_token(client)
+    assert second != first
+    assert client.post("/logout", data={"csrf_token": first}).status_code == 400
+    assert client.post("/logout", data={"csrf_token": second}).status_code == 303

@@ -31,6 +31,7 @@ BAD_VALUES = {
     "REDIS_URL": "127.0.0.1:6379",
     "REDIS_SENTINELS": "sentinel-1.internal",
     "REDIS_SENTINEL_MASTER": "my master",
+    "REDIS_CLUSTER_NODES": "redis-1.internal",
     "COCOON_ACCESS_SERVICE_URL": "as.example",
     "COCOON_BACKCHANNEL_URL": "https://as.internal/?x=1",
     "COCOON_CLIENT_ID": "example client",
@@ -46,6 +47,7 @@ BAD_VALUES = {
     "COCOON_PLAIN_HTTP_HOSTS": "http://access-service:9000",
     "SESSION_IDLE_TIMEOUT": "30m",
     "SESSION_ABSOLUTE_TIMEOUT": "-5",
+    "SESSION_CACHE_SIZE": "-1",
     "HTTP_CONNECT_TIMEOUT": "0",
     "HTTP_READ_TIMEOUT": "inf",
     "TOKEN_REFRESH_LEEWAY": "nan",
@@ -227,6 +229,20 @@ def test_encryption_keys_and_sentinels_are_parsed():
     )
     assert len(settings.token_encryption_keys) == 2
     assert settings.redis_sentinels == (("10.0.0.1", 26379), ("10.0.0.2", 26379))
+
+
+def test_cluster_nodes_are_parsed_and_exclude_sentinels():
+    nodes = "10.0.0.1:6379, redis-2.internal:7000"
+    settings = Settings.from_env({**PRODUCTION, "REDIS_CLUSTER_NODES": nodes})
+    assert settings.redis_cluster_nodes == (("10.0.0.1", 6379), ("redis-2.internal", 7000))
+    assert Settings.from_env(PRODUCTION).redis_cluster_nodes == ()
+    for wrong in ("nohost", "host:", "host:99999", ":6379"):
+        with pytest.raises(ConfigurationError, match="REDIS_CLUSTER_NODES"):
+            Settings.from_env({**PRODUCTION, "REDIS_CLUSTER_NODES": wrong})
+    with pytest.raises(ConfigurationError, match="not both"):
+        Settings.from_env(
+            {**PRODUCTION, "REDIS_CLUSTER_NODES": nodes, "REDIS_SENTINELS": "10.0.0.9:26379"}
+        )
 
 
 def test_idle_timeout_may_not_outlast_the_absolute_one():

