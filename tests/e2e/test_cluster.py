@@ -84,15 +84,26 @@ def test_sign_in_refresh_sign_out_and_rate_limits_on_a_cluster(
     store.close()
 
 
+def grant_key(store: RedisCluster, browser: requests.Session) -> str:
+    """The key of the grant (the sealed tokens) a browser's session points to."""
+    return "portal:grant:" + msgspec.msgpack.decode(store.get(session_key(browser)))["grant"]
+
+
 def sessions_on_two_nodes(portal_url: str, cluster) -> tuple[requests.Session, requests.Session]:
-    """Two signed-in browsers whose sessions live on different primaries."""
+    """Two signed-in browsers: the first's session on one primary, and the second's session and
+    grant (all a page reads) on the others."""
+    store = cluster_client(cluster)
     first = sign_in(portal_url)
     victim = cluster.node_of(session_key(first))
-    for _ in range(20):
-        other = sign_in(portal_url)
-        if cluster.node_of(session_key(other)) is not victim:
-            return first, other
-    raise AssertionError("twenty sessions in a row on one primary")
+    try:
+        for _ in range(30):
+            other = sign_in(portal_url)
+            keys = (session_key(other), grant_key(store, other))
+            if all(cluster.node_of(key) is not victim for key in keys):
+                return first, other
+    finally:
+        store.close()
+    raise AssertionError("thirty sign-ins in a row with a key on one primary")
 
 
 @pytest.mark.slow
