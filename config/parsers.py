@@ -77,7 +77,7 @@ def whole_number(minimum: int) -> Callable[[str], int]:
     """A whole number, at least minimum."""
 
     def parse(raw: str) -> int:
-        if not raw.isdigit() or int(raw) < minimum:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
             raise ValueError(f"a whole number, at least {minimum}")
         return int(raw)
 
@@ -118,7 +118,7 @@ def redis_url(raw: str) -> str:
         return raw
     if parts.scheme not in ("redis", "rediss") or not parts.hostname:
         raise ValueError(expected)
-    if path and not path.isdigit():
+    if path and not (path.isascii() and path.isdigit()):
         raise ValueError(expected + ", the database a number")
     return raw
 
@@ -153,7 +153,7 @@ def host_ports(raw: str) -> tuple[tuple[str, int], ...]:
     result = []
     for item in _items(raw):
         host, _, port = item.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        if not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
             raise ValueError("comma-separated host:port pairs")
         result.append((host.strip("[]"), int(port)))
     return tuple(result)
@@ -164,7 +164,7 @@ def bind_address(raw: str) -> str:
     if raw.startswith("unix:") and len(raw) > 5:
         return raw
     host, _, port = raw.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise ValueError("host:port, such as 127.0.0.1:5000 (or unix:/path)")
     return raw
 

@@ -44,7 +44,7 @@ def chosen_ports(environ: dict[str, str]) -> dict[str, int]:
     ports = {}
     for variable, (what, default) in PORTS.items():
         raw = environ.get(variable, "").strip() or str(default)
-        if not raw.isdigit() or not 0 < int(raw) < 65536:
+        if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 65536:
             sys.exit(f"make run: {variable} must be a port number for {what}, not {raw!r}")
         ports[variable] = int(raw)
     if len(set(ports.values())) < len(ports):

@@ -39,6 +39,7 @@ B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 # RFC 6749 appendix A: a refresh token and a jti are VSCHARs, a scope token NQCHARs.
 VSCHARS = re.compile(r"[\x20-\x7e]+")
 NQCHARS = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+ASCII_DIGITS = re.compile(r"[0-9]{1,20}")
 
 
 def unverified_claims(access_token: str) -> dict[str, Any]:
@@ -58,7 +59,8 @@ def unverified_claims(access_token: str) -> dict[str, Any]:
 
 def _number(name: str, value: Any) -> float:
     """A finite JSON number (a digit string too, as some servers send); bool is not one."""
-    if isinstance(value, str) and value.isdigit() and len(value) <= 20:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if isinstance(value, str) and ASCII_DIGITS.fullmatch(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidTokenResponse(f"{name} is not a number")

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from config import ConfigurationError, Settings
 
@@ -246,3 +248,23 @@ def test_cluster_nodes_are_parsed_and_exclude_sentinels():
 def test_idle_timeout_may_not_outlast_the_absolute_one():
     with pytest.raises(ConfigurationError, match="SESSION_IDLE_TIMEOUT must not exceed"):
         Settings.from_env({**PRODUCTION, "SESSION_IDLE_TIMEOUT": "50000"})
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    variable=st.sampled_from(sorted(BAD_VALUES)),
+    value=st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(["²", "٣", "1²", "0x10", "1e3", " 5 ", "-0", "9" * 40, "\x00", "🙂"]),
+    ),
+)
+def test_any_value_is_read_or_refused_in_one_line(variable, value):
+    """Whatever text a setting holds (digits of other scripts included: "²".isdigit() is
+    True, int("²") raises), reading the settings gives settings or one ConfigurationError that
+    names a variable, never another exception."""
+    try:
+        Settings.from_env({**PRODUCTION, variable: value})
+    except ConfigurationError as refused:
+        message = str(refused)
+        assert "\n" not in message
+        assert re.search(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b", message), message
