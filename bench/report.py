@@ -208,8 +208,8 @@ def write(
         f"(the session value: {size.strlen:,} bytes)",
         f"- the tokens it holds: access token {size.access_token:,} + refresh token "
         f"{size.refresh_token:,} = {size.token_bytes:,} bytes (password grant at the emulator)",
-        f"- session / tokens: **{size.memory_usage / size.token_bytes:.2f}** in Redis memory "
-        f"(target {SIZE_TARGET}), {size.strlen / size.token_bytes:.2f} in stored bytes",
+        f"- everything the session keeps / its tokens: **{size.memory_usage / size.token_bytes:.2f}"
+        f"** in Redis memory (target {SIZE_TARGET})",
         f"- `portal:*` keys before sign-in: {len(size.keys_before)}; while signed in: "
         f"{', '.join(_shape(k) for k in size.keys_signed_in) or 'none'}",
         f"- `portal:*` keys left after sign-out: **{len(size.keys_after)}**"
