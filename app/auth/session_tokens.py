@@ -46,6 +46,7 @@ SEEN_EVERY = 60.0  # a page writes its session back at most this often to note i
 UNSAVED = "unsaved"  # in a `next`: the form sent when the session had ended was not saved
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 
 
 class GrantTokenStore:
@@ -118,17 +119,7 @@ def stored_tokens() -> TokenSet | None:
     """The tokens of the session's grant as stored now, without refreshing; None when signed
     out, when the grant has ended (signed out elsewhere), or when they cannot be opened (sealed
     with a retired key, tampered with): the session is then emptied."""
-    grant_id = session.get(GRANT)
-    if not grant_id:
-        return None
-    try:
-        tokens = components().grants.load(grant_id)
-    except (SealError, InvalidTokenResponse) as exc:
-        log.warning("dropping a session whose tokens cannot be used: %s", exc)
-        tokens = None
-    if tokens is None:
-        session.clear()
-    return tokens
+    return _read_grant(components().grants.load)
 
 
 def fresh_tokens() -> TokenSet | None:
@@ -182,22 +173,33 @@ def _account() -> Mapping[str, Any] | None:
     """The account summary of the session's grant (read-only); None when signed out, or when
     the grant has ended or cannot be opened (the session is then emptied). The summary copy an
     older release kept in the session is dropped (the session is written back without it)."""
-    grant_id = session.get(GRANT)
-    if not grant_id:
-        return None
-    if OLD_ACCOUNT in session:
+    if session.get(GRANT) and OLD_ACCOUNT in session:
         session[USER] = session_user(session) or ""
         del session[OLD_ACCOUNT]
     parts = components()
-    try:
+
+    def summary(grant_id: str) -> Mapping[str, Any] | None:
         sealed = parts.grants.load_sealed(grant_id)
-        account = parts.summaries.of(sealed) if sealed is not None else None
+        return parts.summaries.of(sealed) if sealed is not None else None
+
+    return _read_grant(summary)
+
+
+def _read_grant(read: Callable[[str], R | None]) -> R | None:
+    """What `read` gives for the session's grant id; None when signed out, or when the grant
+    has ended or cannot be opened (sealed with a retired key, tampered with): the session is
+    then emptied."""
+    grant_id = session.get(GRANT)
+    if not grant_id:
+        return None
+    try:
+        found = read(grant_id)
     except (SealError, InvalidTokenResponse) as exc:
         log.warning("dropping a session whose tokens cannot be used: %s", exc)
-        account = None
-    if account is None:
+        found = None
+    if found is None:
         session.clear()
-    return account
+    return found
 
 
 def login_required(view: F) -> F:
