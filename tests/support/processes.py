@@ -161,6 +161,16 @@ class Process:
         """Everything the process wrote so far."""
         return self.log_path.read_text(errors="replace") if self.log_path else ""
 
+    def logs_once(self, expected: str, timeout: float = 10.0) -> str:
+        """logs(), once they hold `expected` (the portal writes its access lines in batches,
+        a tenth of a second apart); raises AssertionError when they do not in time."""
+        deadline = time.monotonic() + timeout
+        while expected not in (text := self.logs()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{expected!r} not logged within {timeout} s")
+            time.sleep(0.05)
+        return text
+
 
 class RedisServer(Process):
     """A throwaway redis-server on a free port, its files in workdir."""
