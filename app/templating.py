@@ -6,7 +6,7 @@ rendering it took a third of its CPU. render_cached keeps each page it renders, 
 the page is made from: the template, the values the view passes, and what every template gets
 (who is signed in, the session's CSRF secret, which decides the token in its forms, and the
 mount point, which decides the links). The templates read nothing else (no `request`, `session`,
-`g` or `config`: tests/unit/test_templating.py checks), so a page found under the same inputs is
+`g` or `config`: tests/integration/test_rendered_pages.py checks), so a page found under the same inputs is
 the page that rendering would give. A value that changes (a refreshed token's expiry, a new
 greeting) is a new key; unused entries go first (RENDERED_PAGES per worker).
 """
@@ -87,9 +87,11 @@ RENDERED_PAGES = 1024  # pages each worker keeps (about 5 kB each)
 
 
 @lru_cache(maxsize=RENDERED_PAGES)
-def rendered_page(key: tuple[Hashable, ...]) -> str:
-    template, context = key[0], key[1]
-    assert isinstance(template, str) and isinstance(context, tuple)
+def rendered_page(
+    template: str, context: tuple[tuple[str, Hashable], ...], standing: tuple[Hashable, ...]
+) -> str:
+    """The page render_cached keeps under these inputs (`standing` only keys it: the context
+    processors give the same values while rendering)."""
     return render_template(template, **dict(context))
 
 
@@ -104,7 +106,7 @@ def render_cached(template: str, **context: Hashable) -> str:
     if secret is None:
         return render_template(template, **context)
     standing = (signed_in_user(), secret, current_app.config["SECRET_KEY"], request.script_root)
-    return rendered_page((template, tuple(sorted(context.items())), standing))
+    return rendered_page(template, tuple(sorted(context.items())), standing)
 
 
 def init_app(app: Flask) -> None:
