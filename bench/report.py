@@ -110,10 +110,6 @@ def costs_table(costs: dict[str, float]) -> list[str]:
             costs["plumbing"] - costs["bare"],
         ),
         ("  - of which the access line and the metrics", costs["access line and metrics"]),
-        (
-            "- flask-limiter's three per-request hooks (floor with and without)",
-            costs["floor"] - costs["lean floor"],
-        ),
         ("- the session, from the worker's cache", costs["session from the cache"]),
         (
             "one Redis GET, client side (what the one-read ceiling adds, less Redis itself)",
