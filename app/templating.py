@@ -5,10 +5,11 @@ A signed-in page such as /profile is read far more often than what it shows chan
 rendering it took a third of its CPU. render_cached keeps each page it renders, by everything
 the page is made from: the template, the values the view passes, and what every template gets
 (who is signed in, the session's CSRF secret, which decides the token in its forms, and the
-mount point, which decides the links). The templates read nothing else (no `request`, `session`,
-`g` or `config`: tests/integration/test_rendered_pages.py checks), so a page found under the same inputs is
-the page that rendering would give. A value that changes (a refreshed token's expiry, a new
-greeting) is a new key; unused entries go first (RENDERED_PAGES per worker).
+mount point, which decides the links). The templates read nothing else (no `request`,
+`session`, `g` or `config`: tests/integration/test_rendered_pages.py checks), so a page found
+under the same inputs is the page that rendering would give. A value that changes (a refreshed
+token's expiry, a new greeting) is a new key; unused entries go first (RENDERED_PAGES per
+worker).
 """
 
 from __future__ import annotations

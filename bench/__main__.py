@@ -38,6 +38,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--sign-in-seconds", type=float, default=8.0)
     parser.add_argument("--sign-in-clients", type=int, default=4)
     parser.add_argument("--output", default=str(RESULTS))
+    parser.add_argument(
+        "--only",
+        choices=["costs"],
+        help="run one part alone and print it: costs (where the time goes, in-process; a minute)",
+    )
     return parser.parse_args(argv)
 
 
@@ -74,6 +79,8 @@ def pages(
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.only == "costs":
+        return only_costs()
     try:
         wrk = ensure_wrk()
     except WrkMissing as exc:
@@ -147,6 +154,16 @@ def main(argv: list[str]) -> int:
         )
     print(text)
     print(f"written to {args.output}", flush=True)
+    return 0
+
+
+def only_costs() -> int:
+    """Part 6 alone (no wrk needed): the in-process costs, printed as the report's table."""
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as workdir, Stack(Path(workdir)) as s:
+        portal = s.app(s.redis().url, s.access_service(), workers=1, **NO_LIMIT)
+        pieces = costs.measure(portal.env, len(profile_page(portal.url)))
+    print("\n".join(report.costs_table(pieces)))
+    print("\n".join(f"{name}: {micros:,.0f} µs" for name, micros in pieces.items()))
     return 0
 
 
