@@ -161,13 +161,15 @@ class Process:
         """Everything the process wrote so far."""
         return self.log_path.read_text(errors="replace") if self.log_path else ""
 
-    def logs_once(self, expected: str, timeout: float = 10.0) -> str:
-        """logs(), once they hold `expected` (the portal writes its access lines in batches,
-        a tenth of a second apart); raises AssertionError when they do not in time."""
+    def logs_once(self, *expected: str, timeout: float = 10.0) -> str:
+        """logs(), once they hold each of `expected` (the portal's workers write their access
+        lines in batches, a tenth of a second apart: wait for something only this test's
+        requests wrote, such as `"message":"request","request_id":"<its X-Request-ID>"`);
+        raises AssertionError when they do not in time."""
         deadline = time.monotonic() + timeout
-        while expected not in (text := self.logs()):
+        while missing := [part for part in expected if part not in (text := self.logs())]:
             if time.monotonic() > deadline:
-                raise AssertionError(f"{expected!r} not logged within {timeout} s")
+                raise AssertionError(f"{missing!r} not logged within {timeout} s")
             time.sleep(0.05)
         return text
 
