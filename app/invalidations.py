@@ -93,6 +93,10 @@ class InvalidationChannel:
             return False
         return now < self.alive_until
 
+    def usable(self) -> bool:
+        """Whether the cache may be used, as the last sync() left it (no I/O)."""
+        return self.pubsub is not None and self.clock() < self.alive_until
+
     def _connect(self, now: float) -> bool:
         if now < self.next_attempt:
             return False

@@ -54,14 +54,20 @@ class SessionCache:
         self.entries: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
         self.tickets: dict[str, Ticket] = {}
 
-    def lookup(self, key: str, now: float) -> tuple[bytes | None, Ticket | None]:
+    def lookup(
+        self, key: str, now: float, *, sync: bool = True
+    ) -> tuple[bytes | None, Ticket | None]:
         """(the stored bytes of key, None) when they may be served at `now`; else
         (None, a ticket for keeping what will be read from Redis), or (None, None) when the
-        cache cannot be trusted right now (read Redis and keep nothing)."""
+        cache cannot be trusted right now (read Redis and keep nothing).
+
+        A request's first lookup applies the invalidations Redis has sent (a system call);
+        `sync=False` skips that for a later lookup of the same request (its grant after its
+        session), which may not see a change newer than the request anyway."""
         if not self.lock.acquire(timeout=LOCK_WAIT):
             return None, None
         try:
-            if not self.channel.sync():
+            if not (self.channel.sync() if sync else self.channel.usable()):
                 return None, None
             entry = self.entries.get(key)
             if entry is not None and now < entry[1]:

@@ -1,11 +1,24 @@
-"""What every template gets: who is signed in, the links, and csrf_token()."""
+"""What every template gets: who is signed in, the links, and csrf_token(); and the cache of
+rendered pages (render_cached).
+
+A signed-in page such as /profile is read far more often than what it shows changes, and
+rendering it took a third of its CPU. render_cached keeps each page it renders, by everything
+the page is made from: the template, the values the view passes, and what every template gets
+(who is signed in, the session's CSRF secret, which decides the token in its forms, and the
+mount point, which decides the links). The templates read nothing else (no `request`,
+`session`, `g` or `config`: tests/integration/test_rendered_pages.py checks), so a page found
+under the same inputs is the page that rendering would give. A value that changes (a refreshed
+token's expiry, a new greeting) is a new key; unused entries go first (RENDERED_PAGES per
+worker).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from functools import lru_cache
 from typing import NamedTuple
 
-from flask import Flask, current_app, request, session, url_for
+from flask import Flask, current_app, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
 from app.auth.session_tokens import signed_in_user
@@ -69,6 +82,32 @@ def template_globals() -> dict:
         "links": _links(request.script_root),
         "csrf_token": csrf_token,
     }
+
+
+RENDERED_PAGES = 1024  # pages each worker keeps (about 5 kB each)
+
+
+@lru_cache(maxsize=RENDERED_PAGES)
+def rendered_page(
+    template: str, context: tuple[tuple[str, Hashable], ...], standing: tuple[Hashable, ...]
+) -> str:
+    """The page render_cached keeps under these inputs (`standing` only keys it: the context
+    processors give the same values while rendering)."""
+    return render_template(template, **dict(context))
+
+
+def render_cached(template: str, **context: Hashable) -> str:
+    """render_template(template, **context), from this worker's cache when the same page was
+    rendered before for the same session standing (see the module's docstring). Raises
+    TypeError when a value is not hashable.
+
+    A session without a CSRF secret yet is rendered each time: drawing one changes the session,
+    and its token must never be served to another."""
+    secret = session.get(CSRF_FIELD)
+    if secret is None:
+        return render_template(template, **context)
+    standing = (signed_in_user(), secret, current_app.config["SECRET_KEY"], request.script_root)
+    return rendered_page(template, tuple(sorted(context.items())), standing)
 
 
 def init_app(app: Flask) -> None:

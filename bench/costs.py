@@ -79,7 +79,12 @@ def measure(environ: dict[str, str], body_bytes: int) -> dict[str, float]:
         for handler in logging.getLogger().handlers:
             if isinstance(handler, logging.StreamHandler):
                 handler.setStream(devnull)
-        return _measure(portal, bare, plumbed)
+        logs.ACCESS_LINES.stream = devnull
+        try:
+            return _measure(portal, bare, plumbed)
+        finally:
+            logs.ACCESS_LINES.flush()
+            logs.ACCESS_LINES.stream = None
 
 
 def plumbing(app: Flask, settings: Settings) -> Flask:

@@ -107,9 +107,10 @@ class Grants:
 
     def load_sealed(self, grant_id: str) -> bytes | None:
         """The grant's sealed tokens, from this worker's cache when it may serve them; None when
-        the grant has ended."""
+        the grant has ended. For a request whose session was just opened (SessionStore.open
+        applied Redis' invalidations: this lookup does not again)."""
         key, now = self.key(grant_id), self.clock()
-        sealed, ticket = self.cache.lookup(key, now) if self.cache else (None, None)
+        sealed, ticket = self.cache.lookup(key, now, sync=False) if self.cache else (None, None)
         if sealed is not None:
             return sealed
         read = self.redis.get(key)

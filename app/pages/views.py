@@ -21,6 +21,7 @@ from app.cocoon.errors import (
     UnusableAnswer,
 )
 from app.cocoon.resources import role_names
+from app.templating import render_cached
 
 log = logging.getLogger(__name__)
 
@@ -87,20 +88,18 @@ def profile() -> str:
     expires_at = account["expires_at"]
     expires_iso, expires_text = _utc(expires_at) if expires_at is not None else (None, None)
     known = person()
-    # Everything is computed here and handed over as text: a function called from a template
-    # costs more than the same call made here.
-    return render_template(
+    # Everything is computed here and handed over as text (a function called from a template
+    # costs more than the same call made here), hashable, for the cache of rendered pages.
+    return render_cached(
         "pages/profile.html",
         user=account["user_name"],
         name=(known or {}).get("name") or account["user_name"],
         role_words=", ".join(role_names(known["roles"] if known else roles)),
         person_known=known is not None,
         client_id=account["client_id"],
-        tags={
-            "roles": (len(roles), tag_list(tuple(roles), "roles")),
-            "permissions": (len(permissions), tag_list(tuple(permissions), "permissions")),
-            "scopes": (len(scopes), tag_list(tuple(scopes), "scopes")),
-        },
+        roles=(len(roles), tag_list(tuple(roles), "roles")),
+        permissions=(len(permissions), tag_list(tuple(permissions), "permissions")),
+        scopes=(len(scopes), tag_list(tuple(scopes), "scopes")),
         expires_iso=expires_iso,
         expires_text=expires_text,
         can_refresh=account["refreshable"],

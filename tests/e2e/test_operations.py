@@ -23,8 +23,14 @@ def test_request_logs_are_json_lines_with_the_request_id(portal):
     )
     assert response.headers["X-Request-ID"] == "req-abc-123"
     browser = sign_in(portal.url)
-    assert browser.get(portal.url + "/profile", timeout=10).status_code == 200
-    entries = [json.loads(line) for line in portal.logs().splitlines() if line.startswith("{")]
+    profile = browser.get(portal.url + "/profile", headers={"X-Request-ID": "req-profile-456"})
+    assert profile.status_code == 200
+    logs = portal.logs_once(
+        '"message":"request","request_id":"req-abc-123"',
+        '"message":"request","request_id":"req-profile-456"',
+        '"path":"/authcallback',
+    )
+    entries = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
     requests_logged = [e for e in entries if e.get("logger") == "portal.access"]
     assert requests_logged, "no request lines"
     for entry in requests_logged:

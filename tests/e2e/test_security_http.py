@@ -39,7 +39,8 @@ def test_no_secret_reaches_the_logs_or_a_redis_dump(
     store = redis.Redis.from_url(store_server.url)
     tokens = sealed_tokens(store, cookie, portal.env["TOKEN_ENCRYPTION_KEYS"])
     time.sleep(3.2)  # expire the access token so a refresh happens and is logged too
-    assert browser.get(portal.url + "/profile", timeout=10).status_code == 200
+    refreshing = browser.get(portal.url + "/profile", headers={"X-Request-ID": "refresh"})
+    assert refreshing.status_code == 200
     refreshed = sealed_tokens(store, cookie, portal.env["TOKEN_ENCRYPTION_KEYS"])
     assert refreshed.access_token != tokens.access_token
 
@@ -52,10 +53,12 @@ def test_no_secret_reaches_the_logs_or_a_redis_dump(
             assert piece.encode()[:32] not in dump
 
     # Nor does any log line, after sign-in, a refresh and a sign-out.
-    html = browser.get(portal.url + "/profile", timeout=10).text
+    html = browser.get(portal.url + "/profile", headers={"X-Request-ID": "page"}).text
     csrf = html.split('name="csrf_token" value="')[1].split('"')[0]
-    browser.post(portal.url + "/logout", data={"csrf_token": csrf}, timeout=10)
-    logs = portal.logs()
+    browser.post(portal.url + "/logout", data={"csrf_token": csrf}, headers={"X-Request-ID": "out"})
+    # Every request's line is in (each worker writes its own in batches).
+    ids = ("refresh", "page", "out")
+    logs = portal.logs_once(*[f'"message":"request","request_id":"{id_}"' for id_ in ids])
     paths = [json.loads(line).get("path") for line in logs.splitlines() if line.startswith("{")]
     assert "/authcallback?[redacted]" in paths
     for secret in [

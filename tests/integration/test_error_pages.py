@@ -8,8 +8,8 @@ import json
 import pytest
 
 from app import create_app
+from app.logs import ACCESS_LINES
 from config import Settings
-from config.log_format import JsonFormatter
 
 
 @pytest.fixture()
@@ -23,7 +23,7 @@ def failing_client(environ, redis_client, clock):
     return app.test_client()
 
 
-def test_the_500_page_shows_the_request_id_that_the_logs_carry(failing_client, caplog):
+def test_the_500_page_shows_the_request_id_that_the_logs_carry(failing_client, caplog, capsys):
     response = failing_client.get("/broken")
     assert response.status_code == 500
     request_id = response.headers["X-Request-ID"]
@@ -33,9 +33,9 @@ def test_the_500_page_shows_the_request_id_that_the_logs_carry(failing_client, c
     assert "Traceback" not in page and "a bug" not in page
     errors = [record for record in caplog.records if record.exc_info]
     assert [record.request_id for record in errors] == [request_id]  # logged once, with the id
-    access = [
-        json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "portal.access"
-    ]
+    ACCESS_LINES.flush()
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    access = [line for line in lines if line["logger"] == "portal.access"]
     assert [line["request_id"] for line in access] == [request_id]
 
 

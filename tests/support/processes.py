@@ -161,6 +161,18 @@ class Process:
         """Everything the process wrote so far."""
         return self.log_path.read_text(errors="replace") if self.log_path else ""
 
+    def logs_once(self, *expected: str, timeout: float = 10.0) -> str:
+        """logs(), once they hold each of `expected` (the portal's workers write their access
+        lines in batches, a tenth of a second apart: wait for something only this test's
+        requests wrote, such as `"message":"request","request_id":"<its X-Request-ID>"`);
+        raises AssertionError when they do not in time."""
+        deadline = time.monotonic() + timeout
+        while missing := [part for part in expected if part not in (text := self.logs())]:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{missing!r} not logged within {timeout} s")
+            time.sleep(0.05)
+        return text
+
 
 class RedisServer(Process):
     """A throwaway redis-server on a free port, its files in workdir."""
