@@ -38,6 +38,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--sign-in-seconds", type=float, default=8.0)
     parser.add_argument("--sign-in-clients", type=int, default=4)
     parser.add_argument("--output", default=str(RESULTS))
+    parser.add_argument(
+        "--only",
+        choices=["size"],
+        help="run one measurement and print it, writing no results file "
+        "(size: 3, a signed-in session's Redis bytes and the keys left after sign-out)",
+    )
     return parser.parse_args(argv)
 
 
@@ -72,8 +78,23 @@ def pages(
     return result
 
 
+def size_only() -> int:
+    """`--only size`: Redis, the emulator and the portal, one sign-in and sign-out, printed."""
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as workdir, Stack(Path(workdir)) as s:
+        store_server = s.redis()
+        emulator = s.access_service()
+        portal = s.app(store_server.url, emulator, **NO_LIMIT)
+        size = scenarios.session_size(
+            portal.url, emulator.url, redis.Redis.from_url(store_server.url)
+        )
+    print("\n".join(report.size_lines(size)))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.only == "size":
+        return size_only()
     try:
         wrk = ensure_wrk()
     except WrkMissing as exc:

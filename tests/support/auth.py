@@ -47,9 +47,17 @@ class AuthActions:
         return self.client.get(parts.path, query_string=parts.query)
 
 
-def sign_in(portal_url: str, next_path: str | None = None, **agent_options) -> requests.Session:
-    """A browser-like requests.Session signed in to the portal at portal_url."""
+def sign_in(
+    portal_url: str,
+    next_path: str | None = None,
+    user_agent: str | None = None,
+    **agent_options,
+) -> requests.Session:
+    """A browser-like requests.Session signed in to the portal at portal_url (saying it is
+    `user_agent`, else requests' own User-Agent)."""
     browser = requests.Session()
+    if user_agent is not None:
+        browser.headers["User-Agent"] = user_agent
     params = {"next": next_path} if next_path else None
     response = browser.get(portal_url + "/login", params=params, allow_redirects=False, timeout=15)
     assert response.status_code == 302, response.status_code
