@@ -15,16 +15,23 @@ A worker may keep the grants it has read (`cache`, app/session_cache.py: Redis t
 change), so a page whose session and grant it has read asks Redis nothing; the refresh lock
 always reads Redis itself (`load`).
 
+A grant is named by its first refresh token: its id is a keyed HMAC of that token (Redis holds
+no token in the clear), so a sign-in finds the grant its refresh token already belongs to by
+the name alone. A grant whose tokens came without a refresh token gets a random id.
+
 Keys, one fact each, single-key commands only (any Redis Cluster slot will do):
 - `portal:grant:<id>`: the sealed TokenSet (app/cocoon/sealing.py);
-- `portal:grant-by-refresh:<fingerprint>`: the id of the grant holding that refresh token
-  (an HMAC-SHA256 of it: Redis holds no token in the clear).
+- `portal:grant-by-refresh:<fingerprint>`: only once a refresh has rotated the refresh token
+  (or for a grant of the previous release, named at random): the id of the grant holding the
+  refresh token of that fingerprint (an HMAC of it), when that token is not the one that names
+  the grant. The next rotation replaces it, and it goes with its grant.
 Both live `ttl` seconds (SESSION_ABSOLUTE_TIMEOUT) from the last sign-in that used them or the
 last refresh, so no grant outlives the sessions holding it by more than that.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -74,29 +81,40 @@ class Grants:
         """What every grant's key starts with."""
         return f"{prefix}grant:"
 
+    def name(self, refresh_token: str) -> str:
+        """The id of a grant whose first refresh token is refresh_token: the token's keyed
+        HMAC-SHA256, urlsafe base64 (43 characters)."""
+        digest = hmac.new(self.fingerprint_key, refresh_token.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
     def refresh_key(self, refresh_token: str) -> str:
-        """The Redis key naming the grant that holds refresh_token (keyed by its HMAC)."""
+        """The Redis key naming the grant that holds refresh_token after a rotation (keyed by
+        its HMAC)."""
         digest = hmac.new(self.fingerprint_key, refresh_token.encode(), hashlib.sha256)
         return f"{self.prefix}grant-by-refresh:{digest.hexdigest()}"
 
     def create_or_join(self, tokens: TokenSet) -> str:
         """The id of the grant for a new sign-in's tokens: the live grant that already holds
-        its refresh token (the platform shares tokens), else a new grant holding them."""
-        grant_id = secrets.token_urlsafe(32)
-        self.save(grant_id, tokens, claim=False)
+        its refresh token (the platform shares tokens; that grant's tokens are the same or
+        newer, and ours are dropped), else a new grant holding them."""
         if not tokens.refresh_token:
+            grant_id = secrets.token_urlsafe(32)
+            self.save(grant_id, tokens)
             return grant_id
+        # A token that a refresh rotated in names its grant through an entry of its own.
         refresh_key = self.refresh_key(tokens.refresh_token)
-        if self.redis.set(refresh_key, grant_id, ex=self.ttl, nx=True):
-            return grant_id
-        existing = self.redis.get(refresh_key)
-        if isinstance(existing, bytes) and self.redis.expire(self.key(existing.decode()), self.ttl):
-            # Its tokens are the same or newer (a refresh happened since): ours are dropped.
-            self.redis.delete(self.key(grant_id))
-            self._forget(grant_id)
-            self.redis.expire(refresh_key, self.ttl)
-            return existing.decode()
-        self.redis.set(refresh_key, grant_id, ex=self.ttl)  # a grant that has ended: ours now
+        rotated_into = self.redis.get(refresh_key)
+        if isinstance(rotated_into, bytes):
+            if self.redis.expire(self.key(rotated_into.decode()), self.ttl):
+                self.redis.expire(refresh_key, self.ttl)
+                return rotated_into.decode()
+            self.redis.delete(refresh_key)  # its grant has ended
+        grant_id = self.name(tokens.refresh_token)
+        key, sealed = self.key(grant_id), self.sealer.seal(tokens)
+        created = self.redis.set(key, sealed, ex=self.ttl, nx=True)
+        if not created and not self.redis.expire(key, self.ttl):
+            self.redis.set(key, sealed, ex=self.ttl)  # it ended between the two calls: ours now
+        self._forget(grant_id)
         return grant_id
 
     def load(self, grant_id: str) -> TokenSet | None:
@@ -119,25 +137,35 @@ class Grants:
             self.cache.keep(key, ticket, read, now + CACHED_FOR)
         return read
 
-    def save(
-        self, grant_id: str, tokens: TokenSet, previous: TokenSet | None = None, claim: bool = True
-    ) -> None:
-        """Store the grant's tokens (after a refresh: `previous` were the ones refreshed) and,
-        unless `claim` is False, point their refresh token at it."""
+    def save(self, grant_id: str, tokens: TokenSet, previous: TokenSet | None = None) -> None:
+        """Store the grant's tokens (after a refresh: `previous` were the ones refreshed). A
+        refresh token that does not name the grant gets its entry first, so a sign-in bringing
+        it finds the grant from the moment it is stored; a rotated-out one loses its entry."""
+        entry = self._entry(grant_id, tokens.refresh_token)
+        if entry is not None:
+            self.redis.set(entry, grant_id, ex=self.ttl)
         self.redis.set(self.key(grant_id), self.sealer.seal(tokens), ex=self.ttl)
         self._forget(grant_id)
-        if claim and tokens.refresh_token:
-            self.redis.set(self.refresh_key(tokens.refresh_token), grant_id, ex=self.ttl)
         old = previous.refresh_token if previous else None
-        if old and old != tokens.refresh_token:  # rotated: the old one names nothing now
-            self.redis.delete(self.refresh_key(old))
+        old_entry = self._entry(grant_id, old) if old != tokens.refresh_token else None
+        if old_entry is not None:
+            self.redis.delete(old_entry)
 
     def delete(self, grant_id: str, tokens: TokenSet | None) -> None:
-        """End the grant (its tokens, when known, were loaded from it)."""
+        """End the grant (its tokens, when known, were loaded from it) and the entry of its
+        refresh token, if it has one."""
         self.redis.delete(self.key(grant_id))
         self._forget(grant_id)
-        if tokens is not None and tokens.refresh_token:
-            self.redis.delete(self.refresh_key(tokens.refresh_token))
+        entry = self._entry(grant_id, tokens.refresh_token if tokens is not None else None)
+        if entry is not None:
+            self.redis.delete(entry)
+
+    def _entry(self, grant_id: str, refresh_token: str | None) -> str | None:
+        """The key of the `grant-by-refresh` entry by which the grant's refresh_token names it;
+        None when it needs none (no token, or the very token the grant is named by)."""
+        if not refresh_token or self.name(refresh_token) == grant_id:
+            return None
+        return self.refresh_key(refresh_token)
 
     def _forget(self, grant_id: str) -> None:
         """This worker has just written or deleted the grant: its cached copy goes."""
