@@ -44,7 +44,7 @@ def sessions() -> str | Response:
             return sign_out_everywhere(user)
         wanted = request.form.get("session", "")
         for item in live:
-            if index.reference(item.sid) == wanted and item.sid != current_session().sid:
+            if index.is_reference(wanted, item.sid) and item.sid != current_session().sid:
                 endings.end_session(user, item)
         return redirect(url_for("account.sessions", ended=1), 303)
     rows = [row(index, item) for item in live] or [row(index, this_session())]

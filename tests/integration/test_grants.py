@@ -4,7 +4,10 @@ token (the first one, or one rotated in) joining the one grant, nothing left whe
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import secrets
 import uuid
 
 import pytest
@@ -52,7 +55,7 @@ def refresh(grants: Grants, grant_id: str, rotated_to: str | None) -> TokenSet:
 
 def test_a_grant_is_named_by_its_refresh_token_and_keeps_no_entry(grants, redis_client):
     first = grants.create_or_join(issued("refresh-1"))
-    assert first == grants.name("refresh-1") and len(first) == 43
+    assert first == grants.name("refresh-1") and len(first) == 22
     assert keys(redis_client) == {grants.key(first)}
     assert "refresh-1" not in first and b"refresh-1" not in redis_client.get(grants.key(first))
     # A second sign-in with the same tokens (a platform with a token store) joins it.
@@ -106,21 +109,33 @@ def test_an_entry_whose_grant_has_ended_is_not_joined(grants, redis_client):
 
 def test_a_grant_without_a_refresh_token_has_a_random_id(grants, redis_client):
     first, second = (grants.create_or_join(issued(None)) for _ in range(2))
-    assert first != second and keys(redis_client) == {grants.key(first), grants.key(second)}
+    assert first != second and len(first) == len(second) == 22
+    assert keys(redis_client) == {grants.key(first), grants.key(second)}
     grants.delete(first, grants.load(first))
     grants.delete(second, None)
     assert keys(redis_client) == set()
 
 
-def test_a_grant_of_the_previous_release_is_joined_and_ends_whole(grants, redis_client):
-    """The previous release named grants at random and kept an entry for every refresh token:
-    a sign-in bringing that token joins the grant; a refresh and its end leave no entry."""
-    grant_id, token = "previous-release-grant-id-of-43-characters", str(uuid.uuid4())
-    held = issued(token)
-    redis_client.set(grants.key(grant_id), grants.sealer.seal(held), ex=TTL)
-    redis_client.set(grants.refresh_key(token), grant_id, ex=TTL)
+@pytest.mark.parametrize("rotated_to", [None, "refresh-2"], ids=["reused", "rotated"])
+def test_a_grant_of_the_previous_release_is_joined_and_ends_whole(rotated_to, grants, redis_client):
+    """The previous release named grants at random (43 characters) and kept an entry for every
+    refresh token, under its whole HMAC in hex: a sign-in bringing that token joins the grant;
+    a refresh, and the grant's end, leave no entry behind."""
+    grant_id, token = secrets.token_urlsafe(32), str(uuid.uuid4())
+    previous_entry = (
+        "portal:grant-by-refresh:"
+        + hmac.new(grants.fingerprint_key, token.encode(), hashlib.sha256).hexdigest()
+    )
+    assert grants.previous_refresh_key(token) == previous_entry
+    redis_client.set(grants.key(grant_id), grants.sealer.seal(issued(token)), ex=TTL)
+    redis_client.set(previous_entry, grant_id, ex=TTL)
     assert grants.create_or_join(issued(token, NOW + 5)) == grant_id
-    rotated = refresh(grants, grant_id, rotated_to="refresh-2")
-    assert entries(redis_client) == {grants.refresh_key("refresh-2"): grant_id}
-    grants.delete(grant_id, rotated)
+    held = refresh(grants, grant_id, rotated_to=rotated_to)
+    # Our entry for the token it holds now; the previous release's goes with a rotated token.
+    expected = {grants.refresh_key(held.refresh_token): grant_id}
+    if rotated_to is None:
+        expected[previous_entry] = grant_id
+    assert entries(redis_client) == expected
+    assert grants.create_or_join(issued(held.refresh_token, NOW + 90)) == grant_id
+    grants.delete(grant_id, held)
     assert keys(redis_client) == set()

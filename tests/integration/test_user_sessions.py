@@ -3,7 +3,10 @@ everywhere", against the real emulator and Redis."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 import time
 
 import msgspec
@@ -14,7 +17,7 @@ from app import create_app
 from config import Settings
 from tests.support.auth import AuthActions, portal_client
 from tests.support.emulator import refresh_works, revocations
-from tests.support.pages import page_csrf_token, session_id
+from tests.support.pages import SESSION_COOKIE, page_csrf_token, session_id
 
 CLIENT = ("exampleClientApplication", "exampleClientApplicationSecret")
 ALEX = ("alex.originator@xy-company.com", "password1")
@@ -28,7 +31,12 @@ def browser(app):
 
 
 def index_key(redis_client) -> bytes:
-    [key] = redis_client.scan_iter("portal:user-sessions:*")
+    """The user's index (this release's: its reference is 22 characters)."""
+    [key] = [
+        key
+        for key in redis_client.scan_iter("portal:user-sessions:*")
+        if len(key) == len("portal:user-sessions:") + 22
+    ]
     return key
 
 
@@ -106,7 +114,7 @@ def test_ending_another_session_signs_it_out_and_revokes_its_token(
     phone_sid = session_id(phone)
     phone_refresh = refresh_token_of(app, redis_client, phone_sid)
     html = laptop.get("/account/sessions").get_data(as_text=True)
-    [reference] = re.findall(r'name="session" value="([0-9a-f]{64})"', html)
+    [reference] = re.findall(r'name="session" value="([A-Za-z0-9_-]{22})"', html)
     response = laptop.post(
         "/account/sessions",
         data={"session": reference, "csrf_token": page_csrf_token(laptop, "/account/sessions")},
@@ -117,6 +125,64 @@ def test_ending_another_session_signs_it_out_and_revokes_its_token(
     assert indexed(redis_client) == {session_id(laptop)}
     assert not refresh_works(access_service.url, phone_refresh, CLIENT)
     assert laptop.get("/account").status_code == 200
+
+
+def as_previous_release(app, redis_client, client) -> str:
+    """Make client's session one that the previous release signed in: a 256-bit id, listed in
+    the index that release named by the user name's whole HMAC in hex. Its index's key."""
+    sid, previous_sid = session_id(client), secrets.token_urlsafe(32)
+    redis_client.rename(f"portal:session:{sid}", f"portal:session:{previous_sid}")
+    index = index_key(redis_client)
+    score = redis_client.zscore(index, sid)
+    redis_client.zrem(index, sid)
+    reference_key = app.extensions["portal"].reference_key
+    user = hmac.new(reference_key, ALEX[0].encode(), hashlib.sha256).hexdigest()
+    previous_index = f"portal:user-sessions:{user}"
+    redis_client.zadd(previous_index, {previous_sid: score})
+    redis_client.expire(previous_index, 43_200)
+    client.set_cookie(SESSION_COOKIE, previous_sid)
+    return previous_index
+
+
+def test_sessions_signed_in_before_the_upgrade_are_listed_and_ended_everywhere(app, redis_client):
+    phone = browser(app)
+    previous_index = as_previous_release(app, redis_client, phone)
+    laptop = browser(app)
+    assert phone.get("/profile").status_code == 200
+    assert listed(laptop.get("/account/sessions").get_data(as_text=True)) == 2
+    assert redis_client.zcard(previous_index) == 1
+    laptop.post(
+        "/account/sessions",
+        data={"everywhere": "1", "csrf_token": page_csrf_token(laptop, "/account/sessions")},
+    )
+    assert phone.get("/profile").status_code == 302
+    assert not list(redis_client.scan_iter("portal:session:*"))
+    assert not list(redis_client.scan_iter("portal:user-sessions:*"))
+
+
+@pytest.mark.parametrize("reference", ["this release's page", "the previous release's page"])
+def test_a_session_signed_in_before_the_upgrade_ends_from_another_or_by_itself(
+    reference, app, redis_client
+):
+    phone, laptop = browser(app), browser(app)
+    previous_index = as_previous_release(app, redis_client, phone)
+    html = laptop.get("/account/sessions").get_data(as_text=True)
+    [shown] = re.findall(r'name="session" value="([A-Za-z0-9_-]{22})"', html)
+    if reference == "the previous release's page":  # the whole HMAC of the id, in hex
+        reference_key = app.extensions["portal"].reference_key
+        shown = hmac.new(reference_key, session_id(phone).encode(), hashlib.sha256).hexdigest()
+    laptop.post(
+        "/account/sessions",
+        data={"session": shown, "csrf_token": page_csrf_token(laptop, "/account/sessions")},
+    )
+    assert phone.get("/profile").status_code == 302
+    assert redis_client.exists(previous_index) == 0
+    assert indexed(redis_client) == {session_id(laptop)}
+    # A session of the previous release that signs out itself leaves its index too.
+    again = browser(app)
+    previous_index = as_previous_release(app, redis_client, again)
+    again.post("/logout", data={"csrf_token": page_csrf_token(again, "/")})
+    assert redis_client.exists(previous_index) == 0
 
 
 def test_sign_out_everywhere(app, redis_client, access_service):
