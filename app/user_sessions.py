@@ -2,8 +2,9 @@
 
 One sorted set per user, `portal:user-sessions:<reference>` (the user name's keyed reference,
 app/references.py: no name in a Redis key), whose members are session ids scored by sign-in
-time (epoch seconds). What a session shows (device, last seen) lives in the session itself; the
-index only says which sessions to look at. It is kept exact:
+time (whole epoch seconds: an integer takes less room in the set than a fraction). What a
+session shows (device, last seen) lives in the session itself; the index only says which
+sessions to look at. It is kept exact:
 - a sign-in stores its session first and then adds it; a sign-out or an ended session is
   deleted first and then removed, so an entry never names a session about to appear;
 - a session that ends without a request (idle or absolute timeout, its Redis TTL) leaves its
@@ -91,7 +92,7 @@ class UserSessions:
     def add(self, user: str, sid: str, started_at: float) -> None:
         """Index a session that is already stored, and prune the user's dead entries."""
         key = self.key(user)
-        self.redis.zadd(key, {sid: started_at})
+        self.redis.zadd(key, {sid: int(started_at)})
         self.redis.expire(key, max(1, int(self.store.absolute_timeout)))
         self.live(user)
 

@@ -14,17 +14,10 @@ import requests
 
 from bench.load import WrkResult, group_cpu_seconds, run_wrk, worker_cpu_seconds, wrk_command
 from bench.servers import COOKIE
-from tests.support.auth import sign_in
+from tests.support.auth import DESKTOP_USER_AGENT, sign_in
 
 USER = "alex.originator@xy-company.com"
 PASSWORD = "password1"
-# What a desktop browser says it is (Chrome 131 on Windows, 111 characters): the session keeps
-# what its sign-in's User-Agent says, so it is sized with a real browser's, not requests' short
-# one.
-BROWSER_USER_AGENT = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-)
 
 
 def sign_out(portal_url: str, browser: requests.Session) -> None:
@@ -210,7 +203,8 @@ def session_size(portal_url: str, access_service_url: str, store: redis.Redis) -
     """Sign in from a desktop browser, size the session in Redis, sign out, and list the portal
     keys at each step."""
     keys_before = portal_keys(store)
-    browser = sign_in(portal_url, user_agent=BROWSER_USER_AGENT)
+    # The session keeps what its sign-in's User-Agent says: a real browser's, not requests' own.
+    browser = sign_in(portal_url, user_agent=DESKTOP_USER_AGENT)
     assert browser.get(portal_url + "/profile", timeout=10).status_code == 200
     key = f"portal:session:{browser.cookies.get(COOKIE)}"
     keys_signed_in = portal_keys(store)

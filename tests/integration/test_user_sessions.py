@@ -20,6 +20,9 @@ from tests.support.emulator import refresh_works, revocations
 from tests.support.pages import SESSION_COOKIE, page_csrf_token, session_id
 
 CLIENT = ("exampleClientApplication", "exampleClientApplicationSecret")
+FIREFOX_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+)
 ALEX = ("alex.originator@xy-company.com", "password1")
 
 
@@ -97,9 +100,7 @@ def test_the_sessions_page_lists_each_browser_and_marks_this_one(app):
     phone = portal_client(app)
     AuthActions(phone).login()
     laptop = portal_client(app)
-    laptop.environ_base["HTTP_USER_AGENT"] = (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
-    )
+    laptop.environ_base["HTTP_USER_AGENT"] = FIREFOX_ON_WINDOWS
     AuthActions(laptop).login()
     html = laptop.get("/account/sessions").get_data(as_text=True)
     assert '<strong>Firefox on Windows</strong> <span class="badge">This session</span>' in html
@@ -128,9 +129,14 @@ def test_ending_another_session_signs_it_out_and_revokes_its_token(
 
 
 def as_previous_release(app, redis_client, client) -> str:
-    """Make client's session one that the previous release signed in: a 256-bit id, listed in
-    the index that release named by the user name's whole HMAC in hex. Its index's key."""
+    """Make client's session one that the previous release signed in: a 256-bit id, the raw
+    User-Agent (of Firefox on Windows) rather than the device, listed in the index that
+    release named by the user name's whole HMAC in hex. Its index's key."""
     sid, previous_sid = session_id(client), secrets.token_urlsafe(32)
+    data = msgspec.msgpack.decode(redis_client.get(f"portal:session:{sid}"))
+    del data["device"]
+    data["user_agent"] = FIREFOX_ON_WINDOWS
+    redis_client.set(f"portal:session:{sid}", msgspec.msgpack.encode(data), keepttl=True)
     redis_client.rename(f"portal:session:{sid}", f"portal:session:{previous_sid}")
     index = index_key(redis_client)
     score = redis_client.zscore(index, sid)
@@ -149,7 +155,8 @@ def test_sessions_signed_in_before_the_upgrade_are_listed_and_ended_everywhere(a
     previous_index = as_previous_release(app, redis_client, phone)
     laptop = browser(app)
     assert phone.get("/profile").status_code == 200
-    assert listed(laptop.get("/account/sessions").get_data(as_text=True)) == 2
+    html = laptop.get("/account/sessions").get_data(as_text=True)
+    assert listed(html) == 2 and "<strong>Firefox on Windows</strong>" in html
     assert redis_client.zcard(previous_index) == 1
     laptop.post(
         "/account/sessions",

@@ -12,6 +12,11 @@ import requests
 
 from tests.support.agent import SignInAgent
 
+# What a desktop browser says it is (Chrome 131 on Windows, 111 characters).
+DESKTOP_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
 # Where an in-process portal's test client sends its requests: the redirect URI's origin.
 PORTAL_HOST = "localhost:5000"
 REDIRECT_URI = f"http://{PORTAL_HOST}/authcallback"
