@@ -28,7 +28,7 @@ from app import (
 )
 from app.cocoon.grants import Grants
 from app.components import build_components
-from app.extensions import csrf, limiter
+from app.extensions import csrf
 from app.redis_client import RedisStore, make_redis
 from app.session_cache import make_session_cache
 from app.session_store import KEY_PREFIX, SessionStore
@@ -108,12 +108,6 @@ def configure(app: Flask, settings: Settings, testing: bool) -> None:
         # secret it is signed from: that secret lives in the session, is renewed at every
         # sign-in and ends with the session (SESSION_ABSOLUTE_TIMEOUT at the latest).
         WTF_CSRF_TIME_LIMIT=None,
-        RATELIMIT_STORAGE_URI=_limiter_storage(settings),
-        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1},
-        RATELIMIT_KEY_PREFIX="portal:ratelimit",
-        # A dead Redis must not turn every sign-in into a 500: limits are skipped meanwhile.
-        RATELIMIT_SWALLOW_ERRORS=True,
-        RATELIMIT_HEADERS_ENABLED=False,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     if testing:
@@ -122,23 +116,9 @@ def configure(app: Flask, settings: Settings, testing: bool) -> None:
         app.config["PROPAGATE_EXCEPTIONS"] = False
 
 
-def _limiter_storage(settings: Settings) -> str:
-    if settings.redis_cluster_nodes:
-        nodes = ",".join(f"{host}:{port}" for host, port in settings.redis_cluster_nodes)
-        return f"redis+cluster://{nodes}"
-    if settings.redis_sentinels:
-        hosts = ",".join(f"{host}:{port}" for host, port in settings.redis_sentinels)
-        return f"redis+sentinel://{hosts}/{settings.redis_sentinel_master}"
-    return settings.redis_url
-
-
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects to app."""
     csrf.init_app(app)
-    # flask-limiter adds three hooks to every request (a check, its headers, a context reset).
-    # Where no limit applies they find none; the limited views (/login, /authcallback) are
-    # checked by their decorator, and the headers are off (RATELIMIT_HEADERS_ENABLED).
-    limiter.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -18,6 +18,7 @@ from app.cocoon.keys import TokenVerifier
 from app.cocoon.refresh import RefreshCoordinator
 from app.cocoon.sealing import TokenSealer, derive_key
 from app.cocoon.summaries import AccountSummaries
+from app.rate_limits import RateLimit, storage
 from app.redis_client import RedisStore
 from app.security import AddressAllowList
 from app.session_cache import SessionCache
@@ -43,7 +44,7 @@ def platform_http() -> requests.Session:
 @dataclass
 class Components:
     """What the views need: settings, Redis, the access-service client, the grants, the user API's
-    HTTP session."""
+    HTTP session, the sign-in rate limit."""
 
     settings: Settings
     redis: RedisStore
@@ -56,6 +57,7 @@ class Components:
     grants: Grants
     reference_key: bytes
     platform_http: requests.Session
+    login_limit: RateLimit
     clock: Callable[[], float] = time.time
 
     def user_sessions(self, interface: PortalSessionInterface) -> UserSessions:
@@ -106,6 +108,7 @@ def build_components(
         grants=grants,
         reference_key=derive(settings.secret_key, b"cocoon-portal user session index"),
         platform_http=platform_http(),
+        login_limit=RateLimit(settings.login_rate_limit, storage(settings), view="auth.login"),
         clock=clock,
     )
 

@@ -7,7 +7,6 @@ import math
 import time
 
 from flask import Flask, redirect, render_template, request, session
-from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import (
     HTTPException,
@@ -25,9 +24,9 @@ from app.cocoon.errors import (
     TokenRefused,
 )
 from app.cocoon.keys import TokenVerificationError
-from app.extensions import limiter
 from app.logs import REQUEST_ID_KEY
 from app.metrics import REDIS_ERRORS, SIGN_IN_FAILURES
+from app.rate_limits import RateLimited
 from app.redis_client import REDIS_DOWN
 from app.sessions import SessionStoreUnavailable
 
@@ -64,7 +63,6 @@ PERIODS = {
 }
 # What "the session store is down" looks like, wherever it is raised.
 STORE_ERRORS: tuple[type[Exception], ...] = (*REDIS_DOWN, SessionStoreUnavailable)
-LIMIT_UNKNOWN: tuple[type[Exception], ...] = (AttributeError, *REDIS_DOWN)
 
 
 def render_error(
@@ -121,18 +119,13 @@ def handle_untrusted_host(exc: SecurityError) -> tuple[str, int, dict]:
     )
 
 
-def handle_rate_limited(exc: RateLimitExceeded) -> tuple[str, int, dict]:
+def handle_rate_limited(exc: RateLimited) -> tuple[str, int, dict]:
     """Too many sign-ins started from one address (LOGIN_RATE_LIMIT): the page and Retry-After
     say when the limit lets the next one through, as the limit's own window says."""
-    rate = exc.limit.limit
+    rate = exc.limit
     period = rate.GRANULARITY.name
     window = PERIODS[period] if rate.multiples == 1 else f"every {rate.multiples} {period}s"
-    try:
-        reset_at = limiter.current_limit.reset_at  # type: ignore[union-attr]
-    except LIMIT_UNKNOWN:  # no limit recorded, or its store unreachable: the whole window
-        # is the honest answer
-        reset_at = time.time() + rate.get_expiry()
-    wait = max(1, math.ceil(reset_at - time.time()))
+    wait = max(1, math.ceil(exc.reset_at - time.time()))
     when = (
         f"{wait} second{'s' if wait > 1 else ''}"
         if wait < 120
@@ -226,7 +219,7 @@ def register_error_handlers(app: Flask) -> None:
     """Install the handlers and the session-store check on app."""
     app.before_request(require_session_store)
     app.register_error_handler(CSRFError, handle_csrf_error)
-    app.register_error_handler(RateLimitExceeded, handle_rate_limited)
+    app.register_error_handler(RateLimited, handle_rate_limited)
     app.register_error_handler(SecurityError, handle_untrusted_host)
     for error in STORE_ERRORS:
         app.register_error_handler(error, _store_down)

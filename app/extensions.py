@@ -4,10 +4,6 @@ authlib's OAuth registry is not among them: it caches clients by name, so each a
 own (see app/__init__.py) and two apps in one process never share client credentials.
 """
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
-# Per client address; the address is the proxy's unless TrustedProxyFix vouches for it.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -48,18 +48,6 @@ def user_reference(secret_key: str, user: str | None) -> str | None:
     return hmac.new(secret_key.encode(), user.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-class OneLineErrors(logging.Filter):
-    """Fold a record's exception into its message and drop the traceback (for flask-limiter,
-    which logs one per request while Redis is down)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and record.exc_info[1] is not None:
-            record.msg = f"{record.getMessage()}: {record.exc_info[1]}"
-            record.args = None
-            record.exc_info = record.exc_text = None
-        return True
-
-
 class RequestIds(logging.Filter):
     """Name the request in every line logged while it is served (Flask's unhandled-error line
     included), so the id a 500 page shows finds all of them."""
@@ -78,7 +66,6 @@ def init_app(app: Flask, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("flask-limiter").addFilter(OneLineErrors())
     app.logger.handlers.clear()
     app.logger.propagate = True
     # Request lines go through the same handler and JSON format as every other line.

@@ -40,9 +40,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--output", default=str(RESULTS))
     parser.add_argument(
         "--only",
-        choices=["size"],
-        help="run one measurement and print it, writing no results file "
-        "(size: 3, a signed-in session's Redis bytes and the keys left after sign-out)",
+        choices=["costs", "size"],
+        help="run one part alone and print it: costs (where the time goes, in-process; a "
+        "minute), size (a signed-in session's Redis bytes, key by key, and the keys left after "
+        "sign-out; seconds)",
     )
     return parser.parse_args(argv)
 
@@ -78,23 +79,12 @@ def pages(
     return result
 
 
-def size_only() -> int:
-    """`--only size`: Redis, the emulator and the portal, one sign-in and sign-out, printed."""
-    with tempfile.TemporaryDirectory(prefix="portal-bench-") as workdir, Stack(Path(workdir)) as s:
-        store_server = s.redis()
-        emulator = s.access_service()
-        portal = s.app(store_server.url, emulator, **NO_LIMIT)
-        size = scenarios.session_size(
-            portal.url, emulator.url, redis.Redis.from_url(store_server.url)
-        )
-    print("\n".join(report.size_lines(size)))
-    return 0
-
-
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.only == "costs":
+        return only_costs()
     if args.only == "size":
-        return size_only()
+        return only_size()
     try:
         wrk = ensure_wrk()
     except WrkMissing as exc:
@@ -168,6 +158,29 @@ def main(argv: list[str]) -> int:
         )
     print(text)
     print(f"written to {args.output}", flush=True)
+    return 0
+
+
+def only_costs() -> int:
+    """Part 6 alone (no wrk needed): the in-process costs, printed as the report's table."""
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as workdir, Stack(Path(workdir)) as s:
+        portal = s.app(s.redis().url, s.access_service(), workers=1, **NO_LIMIT)
+        pieces = costs.measure(portal.env, len(profile_page(portal.url)))
+    print("\n".join(report.costs_table(pieces)))
+    print("\n".join(f"{name}: {micros:,.0f} µs" for name, micros in pieces.items()))
+    return 0
+
+
+def only_size() -> int:
+    """Part 3 alone (no wrk needed): one sign-in and sign-out, printed as the report's section."""
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as workdir, Stack(Path(workdir)) as s:
+        store_server = s.redis()
+        emulator = s.access_service()
+        portal = s.app(store_server.url, emulator, **NO_LIMIT)
+        size = scenarios.session_size(
+            portal.url, emulator.url, redis.Redis.from_url(store_server.url)
+        )
+    print("\n".join(report.size_lines(size)))
     return 0
 
 

@@ -65,20 +65,11 @@ def wsgi_call(app: Any, path: str, cookie: str | None = None) -> Callable[[], No
     return call
 
 
-def without_limiter_hooks(app: Flask) -> None:
-    """Remove flask-limiter's three per-request hooks from Flask's public hook registries (to
-    measure what they cost; the portal keeps them)."""
-    for registry in (app.before_request_funcs, app.after_request_funcs):
-        registry[None] = [hook for hook in registry.get(None, []) if "imiter" not in repr(hook)]
-    teardown = app.teardown_request_funcs
-    teardown[None] = [hook for hook in teardown.get(None, []) if "imiter" not in repr(hook)]
-
-
 def measure(environ: dict[str, str], body_bytes: int) -> dict[str, float]:
     """Microseconds per request of the portal's pieces, for the portal built from environ
     (signed in through its emulator). The log lines are written, to /dev/null."""
     settings = Settings.from_env(environ)
-    portal, lean = create_app(settings), create_app(settings)
+    portal = create_app(settings)
     body = "x" * body_bytes
     bare, plumbed = Flask("bare"), Flask("plumbed")
     for app in (bare, plumbed):
@@ -88,7 +79,7 @@ def measure(environ: dict[str, str], body_bytes: int) -> dict[str, float]:
         for handler in logging.getLogger().handlers:
             if isinstance(handler, logging.StreamHandler):
                 handler.setStream(devnull)
-        return _measure(portal, lean, bare, plumbed)
+        return _measure(portal, bare, plumbed)
 
 
 def plumbing(app: Flask, settings: Settings) -> Flask:
@@ -99,8 +90,7 @@ def plumbing(app: Flask, settings: Settings) -> Flask:
     return app
 
 
-def _measure(portal: Flask, lean: Flask, bare: Flask, plumbed: Flask) -> dict[str, float]:
-    without_limiter_hooks(lean)
+def _measure(portal: Flask, bare: Flask, plumbed: Flask) -> dict[str, float]:
     client = portal_client(portal)
     AuthActions(client).login()
     cookie = f"portal_session={client.get_cookie('portal_session').value}"
@@ -111,8 +101,6 @@ def _measure(portal: Flask, lean: Flask, bare: Flask, plumbed: Flask) -> dict[st
             "healthz": wsgi_call(portal, "/healthz"),
             "floor": wsgi_call(portal, "/healthz", cookie),
             "profile": wsgi_call(portal, "/profile", cookie),
-            "lean floor": wsgi_call(lean, "/healthz", cookie),
-            "lean profile": wsgi_call(lean, "/profile", cookie),
         }
     )
     store = portal.session_interface.store

@@ -93,7 +93,9 @@ def _pages(title: str, pages: Throughput) -> list[str]:
     return lines
 
 
-def _costs(costs: dict[str, float]) -> list[str]:
+def costs_table(costs: dict[str, float]) -> list[str]:
+    """The Markdown lines of the in-process costs table; costs are µs per request, by name (as
+    bench/costs.py's measure returns them)."""
     over_bare = {name: costs[name] - costs["bare"] for name in ("healthz", "floor", "profile")}
     rows = [
         ("bare Flask route (the ceilings' own work)", costs["bare"]),
@@ -108,10 +110,6 @@ def _costs(costs: dict[str, float]) -> list[str]:
             costs["plumbing"] - costs["bare"],
         ),
         ("  - of which the access line and the metrics", costs["access line and metrics"]),
-        (
-            "- flask-limiter's three per-request hooks (floor with and without)",
-            costs["floor"] - costs["lean floor"],
-        ),
         ("- the session, from the worker's cache", costs["session from the cache"]),
         (
             "one Redis GET, client side (what the one-read ceiling adds, less Redis itself)",
@@ -190,7 +188,7 @@ def write(
         "Measured in-process (the CPU of WSGI calls made without HTTP, so gunicorn's share is",
         "left out): the bare route, the portal's costs over it, and some of those costs alone.",
         "",
-        *_costs(costs),
+        *costs_table(costs),
         "## 2. The full sign-in dance",
         "",
         f"{sign_ins.threads} clients, each sign-in with a new cookie jar: portal `/login`, the",

@@ -19,7 +19,6 @@ from werkzeug.wrappers import Response
 from app.auth import endings, pending
 from app.auth.session_tokens import sign_in
 from app.components import components
-from app.extensions import limiter
 from app.metrics import SIGN_IN_FAILURES, SIGN_INS
 from app.security import origin, safe_next, url_with_next
 
@@ -33,10 +32,6 @@ SIGN_OUT_COOKIE_MAX_AGE = 600
 # What "Sign out everywhere" tells the signed-out page: the platform ended the user's other
 # sessions too, or could not be asked to.
 EVERYWHERE_NOTES = ("everywhere", "everywhere-partial")
-
-
-def _login_limit() -> str:
-    return components().settings.login_rate_limit
 
 
 def _login_cost() -> int:
@@ -57,9 +52,12 @@ def _redirect_uri() -> str:
 
 
 @bp.get("/login")
-@limiter.limit(_login_limit, cost=_login_cost)
 def login() -> Response:
-    """Send the browser to the access-service's sign-in, with a fresh state and PKCE."""
+    """Send the browser to the access-service's sign-in, with a fresh state and PKCE.
+
+    Counted first against LOGIN_RATE_LIMIT, per client address (app/rate_limits.py raises the
+    429 that app/errors.py shows)."""
+    components().login_limit.hit(request.remote_addr, cost=_login_cost())
     next_path = safe_next(request.args.get("next")) or url_for("pages.profile")
     portal_origin = _portal_origin()
     if origin(request.host_url) != portal_origin:

@@ -1,5 +1,6 @@
 """Redis Cluster: sign-in, refresh, sign-out and rate limits on three primaries, and a primary
-killed under signed-in users (its users get the 503 page, the others are served)."""
+killed under signed-in users (its users get the 503 page, the others are served) or under the
+sign-in limit's counter (sign-ins go through uncounted meanwhile)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ def test_sign_in_refresh_sign_out_and_rate_limits_on_a_cluster(
     assert store.keyslot(lock) == store.keyslot(grant)
     # The user's index of sessions (the Sessions page, Sign out everywhere) is there too.
     assert len(list(store.scan_iter("portal:user-sessions:*"))) == 1
-    # The rate limiter counts sign-ins in the cluster too (flask-limiter's redis+cluster://).
+    # The sign-in rate limit counts in the cluster too (limits' redis+cluster:// storage).
     assert len(list(store.scan_iter("LIMITS:*"))) > limits_before
 
     refreshes = token_requests(emulator.url, "refresh_token")
@@ -82,6 +83,50 @@ def test_sign_in_refresh_sign_out_and_rate_limits_on_a_cluster(
     assert list(store.scan_iter("portal:user-sessions:*")) == []
     assert profile(portal.url, browser).status_code == 302
     store.close()
+
+
+@pytest.mark.slow
+def test_the_sign_in_limit_is_skipped_while_its_counters_primary_is_down(
+    redis_cluster, access_service, start_portal
+):
+    portal = start_portal(
+        UNUSED_REDIS_URL,
+        access_service.url,
+        REDIS_CLUSTER_NODES=redis_cluster.addresses,
+        LOGIN_RATE_LIMIT="2/hour",
+    )
+
+    def login() -> tuple[int, float]:
+        started = time.monotonic()
+        page = requests.get(portal.url + "/login", allow_redirects=False, timeout=10)
+        assert not [leak for leak in INTERNALS if leak in page.text]
+        return page.status_code, time.monotonic() - started
+
+    assert [login()[0] for _ in range(3)] == [302, 302, 429]
+    counter = "LIMITS:LIMITER/portal:ratelimit/127.0.0.1/auth.login/2/1/hour"
+    victim = redis_cluster.node_of(counter)
+    index = redis_cluster.nodes.index(victim)
+    crash(victim)
+    try:
+        answers = [login() for _ in range(10)]
+    finally:
+        redis_cluster.nodes[index] = victim.restarted()
+        wait_for_port(victim.port)
+    redis_cluster.wait_until_ok()
+    statuses = [status for status, _ in answers]
+    print(f"counter's primary dead: {statuses}, slowest {max(s for _, s in answers):.2f}s")
+    # Uncounted meanwhile: a sign-in whose state lands on a live primary goes through (one
+    # whose state lands on the dead primary is that primary's outage, a 503 like any page).
+    assert set(statuses) <= {302, 503} and 302 in statuses, statuses
+    assert max(seconds for _, seconds in answers) < 3
+    logs = portal.logs()
+    assert logs.count("rate limit of auth.login skipped") == len(answers)
+    assert "Traceback" not in logs
+    # Back with its append-only file, the primary's counter limits sign-ins again.
+    deadline = time.monotonic() + 15
+    while (status := login()[0]) != 429:
+        assert status in (302, 503) and time.monotonic() < deadline, status
+        time.sleep(0.2)
 
 
 def grant_key(store: RedisCluster, browser: requests.Session) -> str:

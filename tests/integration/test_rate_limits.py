@@ -1,15 +1,19 @@
-"""The sign-in rate limit (LOGIN_RATE_LIMIT): a sign-in counts once, and the 429 page and its
-Retry-After say truly when the next one is let through."""
+"""The sign-in rate limit (LOGIN_RATE_LIMIT): a sign-in counts once, the 429 page and its
+Retry-After say truly when the next one is let through, and an unreachable Redis skips it."""
 
 from __future__ import annotations
 
+import json
 import time
 from urllib.parse import urlsplit
+
+import redis
 
 from app import create_app
 from config import Settings
 from tests.support.agent import SignInAgent
 from tests.support.auth import portal_client
+from tests.support.processes import free_port
 
 
 def portal(environ, clock, limit: str):
@@ -52,7 +56,7 @@ def test_the_429_page_names_the_limit_and_the_true_wait(environ, redis_client, c
     refused = client.get("/login")
     assert refused.status_code == 429
     wait = int(refused.headers["Retry-After"])
-    # The rest of the 10-minute window (flask-limiter rounds up by a second), not a fixed 5 s.
+    # The rest of the 10-minute window (a second more: Redis rounds TTLs), not a fixed 5 s.
     assert 540 < wait <= 601
     text = refused.get_data(as_text=True)
     assert "allows 3 every 10 minutes from one address" in text
@@ -60,11 +64,52 @@ def test_the_429_page_names_the_limit_and_the_true_wait(environ, redis_client, c
 
 
 def test_retry_after_is_when_the_next_sign_in_goes_through(environ, redis_client, clock):
-    client = portal(environ, clock, "2/second")
-    statuses = [client.get("/login").status_code for _ in range(3)]
-    assert statuses == [302, 302, 429]
+    client = portal(environ, clock, "1/3 seconds")
+    assert client.get("/login").status_code == 302
+    # About 2.4 s are left of the window, which Redis gives as a TTL of 2 (whole seconds,
+    # rounded): a Retry-After of 2 would be early.
+    time.sleep(0.6)
     refused = client.get("/login")
+    assert refused.status_code == 429
     wait = int(refused.headers["Retry-After"])
-    assert 1 <= wait <= 2 and f"try again in {wait} second" in refused.get_data(as_text=True)
+    assert wait <= 3 and f"try again in {wait} second" in refused.get_data(as_text=True)
     time.sleep(wait)
     assert client.get("/login").status_code == 302
+
+
+def test_the_counters_are_per_address_and_rate(environ, redis_client, clock):
+    client = portal(environ, clock, "2/minute;3/hour")
+    assert [client.get("/login").status_code for _ in range(3)] == [302, 302, 429]
+    # The refused request went no further than the minute's counter.
+    keys = {key.decode(): int(redis_client.get(key)) for key in redis_client.scan_iter("LIMITS:*")}
+    prefix = "LIMITS:LIMITER/portal:ratelimit/127.0.0.1/auth.login/"
+    assert keys == {prefix + "2/1/minute": 3, prefix + "3/1/hour": 2}
+    other = {"REMOTE_ADDR": "192.0.2.7"}
+    assert client.get("/login", environ_overrides=other).status_code == 302
+
+
+def rate_limit_lines(output: str) -> list[dict]:
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    return [line for line in lines if line["logger"] == "app.rate_limits"]
+
+
+def test_an_unreachable_redis_skips_the_limit_with_one_line_each_time(
+    environ, redis_server, redis_client, clock, capsys
+):
+    # The portal's own client reaches Redis; the counters' store (REDIS_URL) does not.
+    environ["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"
+    environ["LOGIN_RATE_LIMIT"] = "1/minute"
+    live = redis.Redis.from_url(redis_server.url)
+    app = create_app(Settings.from_env(environ), redis=live, clock=clock, testing=True)
+    client = portal_client(app)
+    capsys.readouterr()
+    assert [client.get("/login").status_code for _ in range(3)] == [302, 302, 302]
+    output = capsys.readouterr().out
+    lines = rate_limit_lines(output)
+    assert len(lines) == 3, lines
+    assert all(line["level"] == "ERROR" and "unreachable" in line["message"] for line in lines)
+    assert "Traceback" not in output and "exception" not in lines[0]
+    # Other views never touch the limit's store.
+    assert client.get("/healthz").status_code == 200 and client.get("/").status_code == 200
+    assert rate_limit_lines(capsys.readouterr().out) == []
+    live.close()

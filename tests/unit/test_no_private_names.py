@@ -1,10 +1,10 @@
 """app/ and config/ use libraries through their public names only.
 
-A private name (one leading underscore: `_check_request_limit`, `_Limiter__inject_headers`) can
+A private name (one leading underscore: `_current_window_key`, `_Limiter__inject_headers`) can
 change or vanish in any release, and a fork inherits the trap. Read from the source:
 - no import of a library's private module or name (`from flask_session.base import _x`);
 - no attribute access to a private name except on `self` and `cls`: reading code cannot tell a
-  library's object (`limiter._check_request_limit`) from ours, and our own modules have no
+  library's object (`store._current_window_key`) from ours, and our own modules have no
   business in each other's privates either; `getattr(obj, "_name")` counts too;
 - no override or use through `self` of a private name of a library base class (`def
   _upsert_session`, `self._generate_sid()`): the base class is imported to find out;
@@ -164,6 +164,7 @@ def test_no_private_name_of_a_library(path):
     "source",
     [
         "app.before_request_funcs[None].remove(limiter._check_request_limit)",
+        "key = store._current_window_key(rate.key_for(address))",
         "hook = getattr(Limiter, '_Limiter__inject_headers', 0)",
         "from flask_session.base import _retrieve",
         "from flask_session._utils import retry_query",
@@ -172,9 +173,10 @@ def test_no_private_name_of_a_library(path):
         "import logging as log\nlog.raiseExceptions = False",
         "interface._get_store_id(sid)",
         "current_app.session_interface._upsert_session(None, s, key)",
-        "from flask_limiter import Limiter as L\nclass M(L):\n    def _check_request_limit(s): 0",
-        "import flask_limiter\nclass L(flask_limiter.Limiter):\n    def f(self):\n"
-        "        return self._check_request_limit()",
+        "from limits.strategies import SlidingWindowCounterRateLimiter as S\nclass M(S):\n"
+        "    def _weighted_count(s): 0",
+        "import limits.strategies\nclass L(limits.strategies.SlidingWindowCounterRateLimiter):\n"
+        "    def f(self):\n        return self._weighted_count()",
     ],
 )
 def test_a_private_use_is_caught(source):
@@ -191,6 +193,7 @@ def test_a_private_use_is_caught(source):
         "from app.cocoon.refresh import _lock_key",
         "import logging\nlog = logging.getLogger(__name__)\nlog.level = 10",
         "getattr(self, '_cache', None)",
+        "strategy.get_window_stats(rate, *names).reset_time + rate.GRANULARITY.seconds",
         "from flask.sessions import SessionInterface\nclass S(SessionInterface):\n"
         "    def _decode(self, raw): return self._cache",
     ],

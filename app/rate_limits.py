@@ -1,0 +1,102 @@
+"""Rate limits, checked by the one view each applies to (only /login today) and by no other.
+
+A limit is counted per client address (the one TrustedProxyFix vouches for) with the `limits`
+library's fixed-window strategy: one counter in Redis per address and rate, made by the first
+request of a window and expiring with it (a window of a minute starts at that first request). A
+request of any other view runs none of this.
+
+The counters are the keys flask-limiter wrote for the portal's earlier releases, so a rolling
+upgrade keeps counting: `LIMITS:LIMITER/portal:ratelimit/<address>/<view>/<amount>/<multiples>/
+<period>` (the storage's `LIMITS:` first, then the limit's own name; none is under `portal:`, so
+the session's keys are counted without them).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from limits import RateLimitItem, parse_many
+from limits.storage import StorageTypes, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
+
+from app.redis_client import REDIS_DOWN, SOCKET_TIMEOUT
+from config import Settings
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "portal:ratelimit"
+# What a request without a client address (a unix socket and no trusted proxy) is counted as.
+NO_ADDRESS = "127.0.0.1"
+# A counter's reset time comes from its Redis TTL, which Redis gives in whole seconds (rounded):
+# the second added keeps a Retry-After from ever being early.
+TTL_ROUNDING = 1.0  # seconds
+
+
+class RateLimited(TooManyRequests):
+    """A request over a limit (a 429). `limit` is the rate exceeded (limits' RateLimitItem:
+    `amount` per `multiples` of its GRANULARITY's `name`), `reset_at` when its window ends and the
+    next request is let through (epoch seconds, at the latest)."""
+
+    def __init__(self, limit: RateLimitItem, reset_at: float):
+        super().__init__()
+        self.limit = limit
+        self.reset_at = reset_at
+
+
+def storage(settings: Settings) -> StorageTypes:
+    """The counters' store: the portal's Redis, its Sentinel-elected master or its Cluster, with
+    a client of its own (connect and reply timeouts of SOCKET_TIMEOUT seconds).
+
+    A Cluster's client reads the cluster's layout as it is made: raises RedisClusterException
+    when no node of REDIS_CLUSTER_NODES answers, as app/redis_client.py's does.
+    """
+    if settings.redis_cluster_nodes:
+        nodes = ",".join(f"{host}:{port}" for host, port in settings.redis_cluster_nodes)
+        uri = f"redis+cluster://{nodes}"
+    elif settings.redis_sentinels:
+        hosts = ",".join(f"{host}:{port}" for host, port in settings.redis_sentinels)
+        uri = f"redis+sentinel://{hosts}/{settings.redis_sentinel_master}"
+    else:
+        uri = settings.redis_url
+    return storage_from_string(
+        uri, socket_connect_timeout=SOCKET_TIMEOUT, socket_timeout=SOCKET_TIMEOUT
+    )
+
+
+class RateLimit:
+    """The limit of one view: one or more rates (`120/minute;2000/hour`, limits' notation, as
+    config/parsers.py's rate_limit accepts it), each counted per client address in `store`.
+    `view` names the counters (the view's endpoint, `auth.login`)."""
+
+    def __init__(self, rates: str, store: StorageTypes, view: str):
+        # Shortest window first (limits' own order of rates): a request refused by it is not
+        # counted against the longer ones.
+        self.rates = sorted(parse_many(rates))
+        self.strategy = FixedWindowRateLimiter(store)
+        self.view = view
+
+    def hit(self, address: str | None, cost: int = 1) -> None:
+        """Count `cost` requests from `address` against each rate in turn.
+
+        Raises RateLimited at the first rate the count goes over. A cost of 0 counts nothing
+        but is still refused while the address is already over a rate. When Redis cannot be
+        reached the limit is skipped: one line is logged and nothing is raised.
+        """
+        names = (KEY_PREFIX, address or NO_ADDRESS, self.view)
+        try:
+            for rate in self.rates:
+                if not self.strategy.hit(rate, *names, cost=cost):
+                    log.info("rate limit of %s exceeded: %s", self.view, rate)
+                    raise RateLimited(rate, self.reset_at(rate, names))
+        except REDIS_DOWN as exc:
+            log.error("rate limit of %s skipped, its Redis is unreachable: %s", self.view, exc)
+
+    def reset_at(self, rate: RateLimitItem, names: tuple[str, ...]) -> float:
+        """When rate's current window for `names` ends (epoch seconds, at the latest); a whole
+        window from now if Redis cannot say."""
+        try:
+            return self.strategy.get_window_stats(rate, *names).reset_time + TTL_ROUNDING
+        except REDIS_DOWN:
+            return time.time() + rate.get_expiry()
