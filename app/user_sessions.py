@@ -1,9 +1,10 @@
 """The per-user index of signed-in sessions: for the Sessions page and "Sign out everywhere".
 
-One sorted set per user, `portal:user-sessions:<reference>` (the reference is an HMAC-SHA256 of
-the user name: no name in a Redis key), whose members are session ids scored by sign-in time
-(epoch seconds). What a session shows (device, last seen) lives in the session itself; the
-index only says which sessions to look at. It is kept exact:
+One sorted set per user, `portal:user-sessions:<reference>` (the user name's keyed reference,
+app/references.py: no name in a Redis key), whose members are session ids scored by sign-in
+time (whole epoch seconds: an integer takes less room in the set than a fraction). What a
+session shows (device, last seen) lives in the session itself; the index only says which
+sessions to look at. It is kept exact:
 - a sign-in stores its session first and then adds it; a sign-out or an ended session is
   deleted first and then removed, so an entry never names a session about to appear;
 - a session that ends without a request (idle or absolute timeout, its Redis TTL) leaves its
@@ -12,17 +13,21 @@ index only says which sessions to look at. It is kept exact:
 - the index itself expires SESSION_ABSOLUTE_TIMEOUT after the user's latest sign-in, when every
   session in it has ended: the index of a user who never comes back goes whole.
 Single-key commands only, so the index and the sessions may sit on any Redis Cluster nodes.
+
+The previous release named the index by the whole HMAC in hex: until that index expires (at the
+latest SESSION_ABSOLUTE_TIMEOUT after the upgrade), the sessions it lists are read, pruned and
+ended with the others (both indexes in one round trip), so the Sessions page and "Sign out
+everywhere" still find sessions signed in before the upgrade. (That reading can go after it.)
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from app.redis_client import RedisStore
+from app.references import previous_reference, reference
 from app.session_store import STARTED_AT, SessionStore
 
 # What a signed-in session holds besides its times (the rest: app/auth/session_tokens.py).
@@ -67,39 +72,63 @@ class UserSessions:
         self.prefix = prefix
 
     def reference(self, value: str) -> str:
-        """A keyed, non-reversible reference to a user name or a session id (64 hex digits):
+        """A keyed, non-reversible reference to a user name or a session id (22 characters):
         what names a user's index, and a session in the page's forms (never its id)."""
-        return hmac.new(self.reference_key, value.encode(), hashlib.sha256).hexdigest()
+        return reference(self.reference_key, value)
+
+    def is_reference(self, wanted: str, sid: str) -> bool:
+        """Whether `wanted`, sent by a form, names session sid: its reference, or the one a page
+        of the previous release gave it."""
+        return wanted in (self.reference(sid), previous_reference(self.reference_key, sid))
 
     def key(self, user: str) -> str:
         """The Redis key of user's index."""
         return self.prefix + self.reference(user)
 
+    def keys(self, user: str) -> tuple[str, str]:
+        """Both keys of user's index: ours, and the previous release's."""
+        return self.key(user), self.prefix + previous_reference(self.reference_key, user)
+
     def add(self, user: str, sid: str, started_at: float) -> None:
         """Index a session that is already stored, and prune the user's dead entries."""
         key = self.key(user)
-        self.redis.zadd(key, {sid: started_at})
+        self.redis.zadd(key, {sid: int(started_at)})
         self.redis.expire(key, max(1, int(self.store.absolute_timeout)))
         self.live(user)
 
-    def remove(self, user: str, sid: str) -> None:
-        """Drop a session's entry (after the session was deleted)."""
-        self.redis.zrem(self.key(user), sid)
+    def remove(self, user: str, *sids: str) -> None:
+        """Drop sessions' entries (after the sessions were deleted), in one round trip."""
+        if not sids:
+            return
+        pipeline = self.redis.pipeline(transaction=False)
+        for key in self.keys(user):
+            pipeline.zrem(key, *sids)
+        pipeline.execute()
+
+    def delete(self, user: str) -> None:
+        """Drop user's index whole (after every session in it was deleted)."""
+        for key in self.keys(user):
+            self.redis.delete(key)
 
     def live(self, user: str) -> list[LiveSession]:
         """The user's signed-in sessions, oldest first; entries whose session has ended are
         removed on the way."""
-        key = self.key(user)
+        pipeline = self.redis.pipeline(transaction=False)
+        for key in self.keys(user):
+            pipeline.zrange(key, 0, -1, withscores=True)
+        entries = sorted(
+            ((score, raw) for found in pipeline.execute() for raw, score in found),
+            key=lambda entry: entry[0],
+        )
         found, dead = [], []
-        for raw in self.redis.zrange(key, 0, -1):
+        for _, raw in entries:
             sid = raw.decode() if isinstance(raw, bytes) else str(raw)
             data = self.store.load(sid)
             if data is None or GRANT not in data or self._past_absolute(data):
                 dead.append(sid)
             else:
                 found.append(LiveSession(sid, data))
-        if dead:
-            self.redis.zrem(key, *dead)
+        self.remove(user, *dead)
         return found
 
     def _past_absolute(self, data: dict[str, Any]) -> bool:

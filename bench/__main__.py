@@ -40,8 +40,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--output", default=str(RESULTS))
     parser.add_argument(
         "--only",
-        choices=["costs"],
-        help="run one part alone and print it: costs (where the time goes, in-process; a minute)",
+        choices=["costs", "size"],
+        help="run one part alone and print it: costs (where the time goes, in-process; a "
+        "minute), size (a signed-in session's Redis bytes, key by key, and the keys left after "
+        "sign-out; seconds)",
     )
     return parser.parse_args(argv)
 
@@ -81,6 +83,8 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.only == "costs":
         return only_costs()
+    if args.only == "size":
+        return only_size()
     try:
         wrk = ensure_wrk()
     except WrkMissing as exc:
@@ -164,6 +168,19 @@ def only_costs() -> int:
         pieces = costs.measure(portal.env, len(profile_page(portal.url)))
     print("\n".join(report.costs_table(pieces)))
     print("\n".join(f"{name}: {micros:,.0f} µs" for name, micros in pieces.items()))
+    return 0
+
+
+def only_size() -> int:
+    """Part 3 alone (no wrk needed): one sign-in and sign-out, printed as the report's section."""
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as workdir, Stack(Path(workdir)) as s:
+        store_server = s.redis()
+        emulator = s.access_service()
+        portal = s.app(store_server.url, emulator, **NO_LIMIT)
+        size = scenarios.session_size(
+            portal.url, emulator.url, redis.Redis.from_url(store_server.url)
+        )
+    print("\n".join(report.size_lines(size)))
     return 0
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from bench.scenarios import SessionSize, SignIns, Storm, Throughput
+from bench.scenarios import SessionSize, SignIns, Storm, Throughput, shape
 from tests.support.processes import redis_server_binary
 
 TARGET = 0.95  # /profile: the one-read ceiling's server CPU per request over its own
@@ -200,19 +200,7 @@ def write(
         f"- one sign-in costs the time of **{first.median('profile') / sign_ins.per_second:,.0f}"
         "** signed-in `/profile` requests",
         "",
-        "## 3. Redis bytes per signed-in session",
-        "",
-        f"- MEMORY USAGE of every key the session keeps: **{size.memory_usage:,} bytes** "
-        f"(the session value: {size.strlen:,} bytes)",
-        f"- the tokens it holds: access token {size.access_token:,} + refresh token "
-        f"{size.refresh_token:,} = {size.token_bytes:,} bytes (password grant at the emulator)",
-        f"- everything the session keeps / its tokens: **{size.memory_usage / size.token_bytes:.2f}"
-        f"** in Redis memory (target {SIZE_TARGET})",
-        f"- `portal:*` keys before sign-in: {len(size.keys_before)}; while signed in: "
-        f"{', '.join(_shape(k) for k in size.keys_signed_in) or 'none'}",
-        f"- `portal:*` keys left after sign-out: **{len(size.keys_after)}**"
-        + _ratelimit_note(size.keys_after),
-        "",
+        *size_lines(size),
         "## 4. The concurrent-refresh storm",
         "",
         "Emulator with `--access-token-validity 3`; 2 portal instances of 2 workers each sharing",
@@ -234,15 +222,29 @@ def write(
     return text
 
 
+def size_lines(size: SessionSize) -> list[str]:
+    """Section 3: the Redis bytes of a signed-in session, key by key, and the keys left."""
+    return [
+        "## 3. Redis bytes per signed-in session",
+        "",
+        f"- MEMORY USAGE of every key the session keeps: **{size.memory_usage:,} bytes** "
+        f"(the session value: {size.strlen:,} bytes): "
+        + ", ".join(f"`{key}` {used:,}" for key, used in size.per_key.items()),
+        f"- the tokens it holds: access token {size.access_token:,} + refresh token "
+        f"{size.refresh_token:,} = {size.token_bytes:,} bytes (password grant at the emulator)",
+        f"- everything the session keeps / its tokens: **{size.memory_usage / size.token_bytes:.2f}"
+        f"** in Redis memory (target {SIZE_TARGET})",
+        f"- `portal:*` keys before sign-in: {len(size.keys_before)}; while signed in: "
+        f"{', '.join(f'`{shape(k)}`' for k in size.keys_signed_in) or 'none'}",
+        f"- `portal:*` keys left after sign-out: **{len(size.keys_after)}**"
+        + _ratelimit_note(size.keys_after),
+        "",
+    ]
+
+
 def _reruns(pages: Throughput) -> str:
     counts = [f"{name} {count}" for name, count in pages.reruns.items() if count]
     return ", ".join(counts) if counts else "none"
-
-
-def _shape(key: str) -> str:
-    """A key with its random part elided: `portal:session:…`."""
-    head, _, tail = key.rpartition(":")
-    return f"`{head}:…`" if len(tail) > 20 else f"`{key}`"
 
 
 def _ratelimit_note(keys: list[str]) -> str:

@@ -14,7 +14,7 @@ import requests
 
 from bench.load import WrkResult, group_cpu_seconds, run_wrk, worker_cpu_seconds, wrk_command
 from bench.servers import COOKIE
-from tests.support.auth import sign_in
+from tests.support.auth import DESKTOP_USER_AGENT, sign_in
 
 USER = "alex.originator@xy-company.com"
 PASSWORD = "password1"
@@ -28,6 +28,12 @@ def sign_out(portal_url: str, browser: requests.Session) -> None:
         portal_url + "/logout", data={"csrf_token": token}, allow_redirects=False, timeout=10
     )
     assert response.status_code in (302, 303), response.status_code
+
+
+def shape(key: str) -> str:
+    """A key with its random part elided: `portal:session:…`."""
+    head, _, tail = key.rpartition(":")
+    return f"{head}:…" if len(tail) > 20 else key
 
 
 def portal_keys(store: redis.Redis) -> list[str]:
@@ -169,6 +175,7 @@ def sign_in_rate(portal_url: str, seconds: float, threads: int) -> SignIns:
 class SessionSize:
     strlen: int
     memory_usage: int
+    per_key: dict[str, int]  # MEMORY USAGE of each key sign-in added, its random part elided
     access_token: int
     refresh_token: int
     keys_before: list[str]
@@ -193,20 +200,25 @@ def password_grant_tokens(access_service_url: str) -> dict:
 
 
 def session_size(portal_url: str, access_service_url: str, store: redis.Redis) -> SessionSize:
-    """Sign in, size the session in Redis, sign out, and list the portal keys at each step."""
+    """Sign in from a desktop browser, size the session in Redis, sign out, and list the portal
+    keys at each step."""
     keys_before = portal_keys(store)
-    browser = sign_in(portal_url)
+    # The session keeps what its sign-in's User-Agent says: a real browser's, not requests' own.
+    browser = sign_in(portal_url, user_agent=DESKTOP_USER_AGENT)
     assert browser.get(portal_url + "/profile", timeout=10).status_code == 200
     key = f"portal:session:{browser.cookies.get(COOKIE)}"
     keys_signed_in = portal_keys(store)
     strlen = store.strlen(key)
     # Everything the session keeps: every portal key that sign-in added.
-    memory = sum(store.memory_usage(k) or 0 for k in set(keys_signed_in) - set(keys_before))
+    per_key: dict[str, int] = {}
+    for added in sorted(set(keys_signed_in) - set(keys_before)):
+        per_key[shape(added)] = per_key.get(shape(added), 0) + (store.memory_usage(added) or 0)
     sign_out(portal_url, browser)
     tokens = password_grant_tokens(access_service_url)
     return SessionSize(
         strlen=strlen,
-        memory_usage=memory,
+        memory_usage=sum(per_key.values()),
+        per_key=per_key,
         access_token=len(tokens["access_token"]),
         refresh_token=len(tokens["refresh_token"]),
         keys_before=keys_before,

@@ -13,10 +13,9 @@ from flask import g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.account.blueprint import bp, notice
-from app.account.devices import describe
 from app.auth import endings
 from app.auth.platform import user_api
-from app.auth.session_tokens import SEEN_AT, USER_AGENT, login_required
+from app.auth.session_tokens import SEEN_AT, device_of, login_required
 from app.auth.views import to_platform_sign_out
 from app.cocoon.errors import AccessServiceError, PlatformError
 from app.components import components
@@ -44,7 +43,7 @@ def sessions() -> str | Response:
             return sign_out_everywhere(user)
         wanted = request.form.get("session", "")
         for item in live:
-            if index.reference(item.sid) == wanted and item.sid != current_session().sid:
+            if index.is_reference(wanted, item.sid) and item.sid != current_session().sid:
                 endings.end_session(user, item)
         return redirect(url_for("account.sessions", ended=1), 303)
     rows = [row(index, item) for item in live] or [row(index, this_session())]
@@ -60,7 +59,7 @@ def row(index: UserSessions, item: LiveSession) -> dict[str, Any]:
     """What the page shows of a session."""
     return {
         "reference": index.reference(item.sid),
-        "device": describe(str(item.data.get(USER_AGENT) or "")),
+        "device": device_of(item.data),
         "signed_in": moment(item.data.get(STARTED_AT)),
         "last_seen": moment(item.data.get(SEEN_AT)),
         "current": item.sid == current_session().sid,

@@ -63,7 +63,7 @@ def sign_out_everywhere(user: str) -> int:
     for item in live:
         current_interface().store.delete(item.sid)
     current_interface().store.delete(current_session().sid)
-    index.redis.delete(index.key(user))
+    index.delete(user)
     session.clear()
     for grant_id in grant_ids:
         _drop_grant(grant_id, revoke=True)

@@ -21,6 +21,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from app.auth import endings
+from app.auth.devices import describe
 from app.cocoon.errors import (
     AccessServiceError,
     AccessServiceUnavailable,
@@ -40,7 +41,10 @@ from app.user_sessions import GRANT, OLD_ACCOUNT, USER, session_user
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "user_agent"  # the browser's User-Agent at sign-in (at most 512 characters)
+DEVICE = "device"  # the browser at sign-in, in words ("Firefox on Windows", app/auth/devices.py)
+# Where the previous release kept the browser's raw User-Agent instead (up to 512 characters):
+# read for the device until its sessions end.
+OLD_USER_AGENT = "user_agent"
 SEEN_AT = "seen_at"  # epoch seconds of the latest page, to the minute (SEEN_EVERY)
 SEEN_EVERY = 60.0  # a page writes its session back at most this often to note it
 UNSAVED = "unsaved"  # in a `next`: the form sent when the session had ended was not saved
@@ -84,7 +88,7 @@ def sign_in(tokens: TokenSet) -> None:
     session[USER] = tokens.user_name or ""
     session.pop(OLD_ACCOUNT, None)
     session[STARTED_AT] = session[SEEN_AT] = now
-    session[USER_AGENT] = (request.user_agent.string or "")[:512]
+    session[DEVICE] = describe(request.user_agent.string or "")
     # A new CSRF secret for the new session, drawn now: pages that only read the session then
     # never write it back.
     session.pop(CSRF_FIELD, None)
@@ -94,6 +98,13 @@ def sign_in(tokens: TokenSet) -> None:
     interface.store.store(portal_session.sid, portal_session)  # stored before it is indexed
     if tokens.user_name:
         parts.user_sessions(interface).add(tokens.user_name, portal_session.sid, now)
+
+
+def device_of(data: Mapping[str, Any]) -> str:
+    """The browser a session was signed in from, in words."""
+    if DEVICE in data:
+        return str(data[DEVICE])
+    return describe(str(data.get(OLD_USER_AGENT) or ""))
 
 
 def signed_in_user() -> str | None:

@@ -15,18 +15,28 @@ A worker may keep the grants it has read (`cache`, app/session_cache.py: Redis t
 change), so a page whose session and grant it has read asks Redis nothing; the refresh lock
 always reads Redis itself (`load`).
 
+A grant is named by its first refresh token: its id is that token's keyed reference (a 128-bit
+HMAC, app/references.py: Redis holds no token in the clear), so a sign-in finds the grant its
+refresh token already belongs to by the name alone. A grant whose tokens came without a refresh
+token gets 128 random bits. Either way 22 characters.
+
 Keys, one fact each, single-key commands only (any Redis Cluster slot will do):
 - `portal:grant:<id>`: the sealed TokenSet (app/cocoon/sealing.py);
-- `portal:grant-by-refresh:<fingerprint>`: the id of the grant holding that refresh token
-  (an HMAC-SHA256 of it: Redis holds no token in the clear).
+- `portal:grant-by-refresh:<reference>`: only once a refresh has rotated the refresh token (or
+  for a grant of the previous release, named at random): the id of the grant holding the
+  refresh token of that reference, when that token is not the one that names the grant. The
+  next rotation replaces it, and it goes with its grant.
 Both live `ttl` seconds (SESSION_ABSOLUTE_TIMEOUT) from the last sign-in that used them or the
 last refresh, so no grant outlives the sessions holding it by more than that.
+
+The previous release named every grant at random (43 characters) and kept an entry for its
+refresh token under the token's whole HMAC in hex: a sign-in still joins such a grant through
+that entry, and a rotation or the grant's end deletes it. (That reading can go once every grant
+of the previous release has ended, SESSION_ABSOLUTE_TIMEOUT after the upgrade.)
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import time
 from collections.abc import Callable
@@ -34,10 +44,12 @@ from collections.abc import Callable
 from app.cocoon.sealing import TokenSealer
 from app.cocoon.tokens import TokenSet
 from app.redis_client import RedisStore
+from app.references import previous_reference, reference
 from app.session_cache import SessionCache
 
 PREFIX = "portal:"
 CACHED_FOR = 60.0  # seconds a worker serves a grant it has read without asking Redis, at most
+PREVIOUS_ID_LENGTH = 43  # the previous release's grant ids: secrets.token_urlsafe(32)
 
 
 class Grants:
@@ -74,29 +86,50 @@ class Grants:
         """What every grant's key starts with."""
         return f"{prefix}grant:"
 
+    def name(self, refresh_token: str) -> str:
+        """The id of a grant whose first refresh token is refresh_token: the token's keyed
+        reference (22 characters)."""
+        return reference(self.fingerprint_key, refresh_token)
+
     def refresh_key(self, refresh_token: str) -> str:
-        """The Redis key naming the grant that holds refresh_token (keyed by its HMAC)."""
-        digest = hmac.new(self.fingerprint_key, refresh_token.encode(), hashlib.sha256)
-        return f"{self.prefix}grant-by-refresh:{digest.hexdigest()}"
+        """The Redis key naming the grant that holds refresh_token after a rotation."""
+        return f"{self.prefix}grant-by-refresh:{self.name(refresh_token)}"
+
+    def previous_refresh_key(self, refresh_token: str) -> str:
+        """The key under which the previous release named the grant holding refresh_token."""
+        fingerprint = previous_reference(self.fingerprint_key, refresh_token)
+        return f"{self.prefix}grant-by-refresh:{fingerprint}"
 
     def create_or_join(self, tokens: TokenSet) -> str:
         """The id of the grant for a new sign-in's tokens: the live grant that already holds
-        its refresh token (the platform shares tokens), else a new grant holding them."""
-        grant_id = secrets.token_urlsafe(32)
-        self.save(grant_id, tokens, claim=False)
+        its refresh token (the platform shares tokens; that grant's tokens are the same or
+        newer, and ours are dropped), else a new grant holding them."""
         if not tokens.refresh_token:
+            grant_id = secrets.token_urlsafe(16)
+            self.save(grant_id, tokens)
             return grant_id
-        refresh_key = self.refresh_key(tokens.refresh_token)
-        if self.redis.set(refresh_key, grant_id, ex=self.ttl, nx=True):
-            return grant_id
-        existing = self.redis.get(refresh_key)
-        if isinstance(existing, bytes) and self.redis.expire(self.key(existing.decode()), self.ttl):
-            # Its tokens are the same or newer (a refresh happened since): ours are dropped.
-            self.redis.delete(self.key(grant_id))
-            self._forget(grant_id)
-            self.redis.expire(refresh_key, self.ttl)
-            return existing.decode()
-        self.redis.set(refresh_key, grant_id, ex=self.ttl)  # a grant that has ended: ours now
+        # A token that a refresh rotated in (or the previous release) names its grant through
+        # an entry of its own: both kinds are read in one round trip.
+        entries = (
+            self.refresh_key(tokens.refresh_token),
+            self.previous_refresh_key(tokens.refresh_token),
+        )
+        pipeline = self.redis.pipeline(transaction=False)
+        for entry in entries:
+            pipeline.get(entry)
+        for entry, named in zip(entries, pipeline.execute(), strict=True):
+            if not isinstance(named, bytes):
+                continue
+            if self.redis.expire(self.key(named.decode()), self.ttl):
+                self.redis.expire(entry, self.ttl)
+                return named.decode()
+            self.redis.delete(entry)  # its grant has ended
+        grant_id = self.name(tokens.refresh_token)
+        key, sealed = self.key(grant_id), self.sealer.seal(tokens)
+        created = self.redis.set(key, sealed, ex=self.ttl, nx=True)
+        if not created and not self.redis.expire(key, self.ttl):
+            self.redis.set(key, sealed, ex=self.ttl)  # it ended between the two calls: ours now
+        self._forget(grant_id)
         return grant_id
 
     def load(self, grant_id: str) -> TokenSet | None:
@@ -120,25 +153,44 @@ class Grants:
             self.cache.keep(key, ticket, read, now + CACHED_FOR)
         return read
 
-    def save(
-        self, grant_id: str, tokens: TokenSet, previous: TokenSet | None = None, claim: bool = True
-    ) -> None:
-        """Store the grant's tokens (after a refresh: `previous` were the ones refreshed) and,
-        unless `claim` is False, point their refresh token at it."""
+    def save(self, grant_id: str, tokens: TokenSet, previous: TokenSet | None = None) -> None:
+        """Store the grant's tokens (after a refresh: `previous` were the ones refreshed). A
+        refresh token that does not name the grant gets its entry first, so a sign-in bringing
+        it finds the grant from the moment it is stored; a rotated-out one loses its entry."""
+        entry = self._entry(grant_id, tokens.refresh_token)
+        if entry is not None:
+            self.redis.set(entry, grant_id, ex=self.ttl)
         self.redis.set(self.key(grant_id), self.sealer.seal(tokens), ex=self.ttl)
         self._forget(grant_id)
-        if claim and tokens.refresh_token:
-            self.redis.set(self.refresh_key(tokens.refresh_token), grant_id, ex=self.ttl)
         old = previous.refresh_token if previous else None
-        if old and old != tokens.refresh_token:  # rotated: the old one names nothing now
-            self.redis.delete(self.refresh_key(old))
+        if old != tokens.refresh_token:
+            for old_entry in self._entries(grant_id, old):
+                self.redis.delete(old_entry)
 
     def delete(self, grant_id: str, tokens: TokenSet | None) -> None:
-        """End the grant (its tokens, when known, were loaded from it)."""
+        """End the grant (its tokens, when known, were loaded from it) and the entry of its
+        refresh token, if it has one."""
         self.redis.delete(self.key(grant_id))
         self._forget(grant_id)
-        if tokens is not None and tokens.refresh_token:
-            self.redis.delete(self.refresh_key(tokens.refresh_token))
+        for entry in self._entries(grant_id, tokens.refresh_token if tokens else None):
+            self.redis.delete(entry)
+
+    def _entry(self, grant_id: str, refresh_token: str | None) -> str | None:
+        """The key of the `grant-by-refresh` entry by which the grant's refresh_token names it;
+        None when it needs none (no token, or the very token the grant is named by)."""
+        if not refresh_token or self.name(refresh_token) == grant_id:
+            return None
+        return self.refresh_key(refresh_token)
+
+    def _entries(self, grant_id: str, refresh_token: str | None) -> list[str]:
+        """Every entry that may name the grant by refresh_token: ours, and for a grant of the
+        previous release the one that release made."""
+        entry = self._entry(grant_id, refresh_token)
+        if entry is None or refresh_token is None:
+            return []
+        if len(grant_id) != PREVIOUS_ID_LENGTH:
+            return [entry]
+        return [entry, self.previous_refresh_key(refresh_token)]
 
     def _forget(self, grant_id: str) -> None:
         """This worker has just written or deleted the grant: its cached copy goes."""

@@ -74,9 +74,9 @@ def calls(redis_client: Redis, command: str) -> int:
     return redis_client.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0)
 
 
-def test_a_write_stores_msgpack_under_a_256_bit_id_with_the_idle_ttl(client, redis_client):
+def test_a_write_stores_msgpack_under_a_128_bit_id_with_the_idle_ttl(client, redis_client):
     response = client.get("/write")
-    assert SESSION_ID.fullmatch(sid(client))
+    assert SESSION_ID.fullmatch(sid(client)) and len(sid(client)) == 22
     assert (
         "HttpOnly" in response.headers["Set-Cookie"]
         and "Expires" not in response.headers["Set-Cookie"]
@@ -105,12 +105,24 @@ def test_a_page_that_never_touches_the_session_has_no_vary(client):
     assert "Vary" not in client.get("/untouched").headers
 
 
-@pytest.mark.parametrize("cookie", ["not-an-id", "A" * 42, "A" * 44, "A" * 42 + "="])
+@pytest.mark.parametrize(
+    "cookie", ["not-an-id", "A" * 21, "A" * 23, "A" * 42, "A" * 44, "A" * 42 + "=", "A" * 21 + "="]
+)
 def test_a_cookie_that_is_not_an_id_is_ignored_without_a_redis_call(client, redis_client, cookie):
     client.set_cookie(COOKIE, cookie)
     getex = calls(redis_client, "getex")
     assert client.get("/read").json["user"] is None
     assert calls(redis_client, "getex") == getex
+
+
+def test_a_session_of_the_previous_release_still_opens_under_its_256_bit_id(client, redis_client):
+    previous = "E" * 43  # secrets.token_urlsafe(32), as that release made them
+    redis_client.set(PREFIX + previous, msgspec.msgpack.encode({"user": "sam"}), ex=IDLE)
+    client.set_cookie(COOKIE, previous)
+    assert client.get("/read").json["user"] == "sam"
+    client.get("/write")  # written back under its own id
+    assert sid(client) == previous
+    assert msgspec.msgpack.decode(redis_client.get(PREFIX + previous)) == {"user": "alex"}
 
 
 def test_an_unknown_id_starts_a_new_session_under_another_id(client):

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
-from tests.support.auth import REDIRECT_URI
+from tests.support.auth import DESKTOP_USER_AGENT, REDIRECT_URI
 from tests.support.emulator import token_requests
 from tests.support.tokens import seal_like_the_previous_release
 
@@ -53,8 +53,10 @@ def test_sign_in_lands_on_profile_and_rotates_the_session_id(auth, client, redis
     assert page.headers["Cache-Control"] == "no-store"
 
 
-def test_tokens_are_sealed_in_redis_and_the_session_stays_small(auth, app, redis_client):
+def test_tokens_are_sealed_in_redis_and_the_session_stays_small(auth, client, app, redis_client):
+    client.environ_base["HTTP_USER_AGENT"] = DESKTOP_USER_AGENT
     auth.login()
+    assert client.get("/profile").status_code == 200  # which keeps the person's greeting
     [key] = session_keys(redis_client)
     stored = redis_client.get(key)
     data = msgspec.msgpack.decode(stored)
@@ -64,15 +66,28 @@ def test_tokens_are_sealed_in_redis_and_the_session_stays_small(auth, app, redis
     for value in (stored, sealed):
         assert b"eyJ" not in value  # no JWT segment in the clear
         assert tokens.refresh_token.encode() not in value
-    # Nothing that repeats the tokens but the user's name (for the index of their sessions).
-    assert set(data) == {"grant", "user", "_started_at", "seen_at", "user_agent", "csrf_token"}
+    # Nothing that repeats the tokens but the user's name (for the index of their sessions),
+    # and of the browser only its name in words.
+    assert set(data) == {
+        "grant",
+        "user",
+        "_started_at",
+        "seen_at",
+        "device",
+        "csrf_token",
+        "person",
+    }
     assert data["user"] == "alex.originator@xy-company.com" and b"PERM_VIEW" not in stored
-    # In Redis memory, the grant (the sealed tokens) holds under 0.4 of the tokens' own bytes
-    # and the session under 0.2 (the grant's refresh-token entry and the user's index of
-    # sessions come on top: `make bench` reports the whole).
+    assert data["device"] == "Chrome on Windows" and b"Mozilla" not in stored
+    # In Redis memory, the grant (the sealed tokens) holds under 0.4 of the tokens' own bytes,
+    # the session under an eighth, and everything the sign-in keeps (the user's index of
+    # sessions too) under 0.6: `make bench` reports each.
     token_bytes = len(tokens.access_token) + len(tokens.refresh_token)
     assert redis_client.memory_usage(f"portal:grant:{data['grant']}") <= 0.4 * token_bytes
-    assert redis_client.memory_usage(key) <= 0.2 * token_bytes
+    assert redis_client.memory_usage(key) <= token_bytes / 8
+    kept = [k for k in redis_client.scan_iter("portal:*") if not k.startswith(b"portal:ratelimit")]
+    assert len(kept) == 3  # the session, its grant, the user's index
+    assert sum(redis_client.memory_usage(k) for k in kept) <= 0.6 * token_bytes
 
 
 def test_next_survives_the_round_trip(auth):

@@ -3,7 +3,10 @@ everywhere", against the real emulator and Redis."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 import time
 
 import msgspec
@@ -14,9 +17,12 @@ from app import create_app
 from config import Settings
 from tests.support.auth import AuthActions, portal_client
 from tests.support.emulator import refresh_works, revocations
-from tests.support.pages import page_csrf_token, session_id
+from tests.support.pages import SESSION_COOKIE, page_csrf_token, session_id
 
 CLIENT = ("exampleClientApplication", "exampleClientApplicationSecret")
+FIREFOX_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+)
 ALEX = ("alex.originator@xy-company.com", "password1")
 
 
@@ -28,7 +34,12 @@ def browser(app):
 
 
 def index_key(redis_client) -> bytes:
-    [key] = redis_client.scan_iter("portal:user-sessions:*")
+    """The user's index (this release's: its reference is 22 characters)."""
+    [key] = [
+        key
+        for key in redis_client.scan_iter("portal:user-sessions:*")
+        if len(key) == len("portal:user-sessions:") + 22
+    ]
     return key
 
 
@@ -89,9 +100,7 @@ def test_the_sessions_page_lists_each_browser_and_marks_this_one(app):
     phone = portal_client(app)
     AuthActions(phone).login()
     laptop = portal_client(app)
-    laptop.environ_base["HTTP_USER_AGENT"] = (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
-    )
+    laptop.environ_base["HTTP_USER_AGENT"] = FIREFOX_ON_WINDOWS
     AuthActions(laptop).login()
     html = laptop.get("/account/sessions").get_data(as_text=True)
     assert '<strong>Firefox on Windows</strong> <span class="badge">This session</span>' in html
@@ -106,7 +115,7 @@ def test_ending_another_session_signs_it_out_and_revokes_its_token(
     phone_sid = session_id(phone)
     phone_refresh = refresh_token_of(app, redis_client, phone_sid)
     html = laptop.get("/account/sessions").get_data(as_text=True)
-    [reference] = re.findall(r'name="session" value="([0-9a-f]{64})"', html)
+    [reference] = re.findall(r'name="session" value="([A-Za-z0-9_-]{22})"', html)
     response = laptop.post(
         "/account/sessions",
         data={"session": reference, "csrf_token": page_csrf_token(laptop, "/account/sessions")},
@@ -117,6 +126,70 @@ def test_ending_another_session_signs_it_out_and_revokes_its_token(
     assert indexed(redis_client) == {session_id(laptop)}
     assert not refresh_works(access_service.url, phone_refresh, CLIENT)
     assert laptop.get("/account").status_code == 200
+
+
+def as_previous_release(app, redis_client, client) -> str:
+    """Make client's session one that the previous release signed in: a 256-bit id, the raw
+    User-Agent (of Firefox on Windows) rather than the device, listed in the index that
+    release named by the user name's whole HMAC in hex. Its index's key."""
+    sid, previous_sid = session_id(client), secrets.token_urlsafe(32)
+    data = msgspec.msgpack.decode(redis_client.get(f"portal:session:{sid}"))
+    del data["device"]
+    data["user_agent"] = FIREFOX_ON_WINDOWS
+    redis_client.set(f"portal:session:{sid}", msgspec.msgpack.encode(data), keepttl=True)
+    redis_client.rename(f"portal:session:{sid}", f"portal:session:{previous_sid}")
+    index = index_key(redis_client)
+    score = redis_client.zscore(index, sid)
+    redis_client.zrem(index, sid)
+    reference_key = app.extensions["portal"].reference_key
+    user = hmac.new(reference_key, ALEX[0].encode(), hashlib.sha256).hexdigest()
+    previous_index = f"portal:user-sessions:{user}"
+    redis_client.zadd(previous_index, {previous_sid: score})
+    redis_client.expire(previous_index, 43_200)
+    client.set_cookie(SESSION_COOKIE, previous_sid)
+    return previous_index
+
+
+def test_sessions_signed_in_before_the_upgrade_are_listed_and_ended_everywhere(app, redis_client):
+    phone = browser(app)
+    previous_index = as_previous_release(app, redis_client, phone)
+    laptop = browser(app)
+    assert phone.get("/profile").status_code == 200
+    html = laptop.get("/account/sessions").get_data(as_text=True)
+    assert listed(html) == 2 and "<strong>Firefox on Windows</strong>" in html
+    assert redis_client.zcard(previous_index) == 1
+    laptop.post(
+        "/account/sessions",
+        data={"everywhere": "1", "csrf_token": page_csrf_token(laptop, "/account/sessions")},
+    )
+    assert phone.get("/profile").status_code == 302
+    assert not list(redis_client.scan_iter("portal:session:*"))
+    assert not list(redis_client.scan_iter("portal:user-sessions:*"))
+
+
+@pytest.mark.parametrize("reference", ["this release's page", "the previous release's page"])
+def test_a_session_signed_in_before_the_upgrade_ends_from_another_or_by_itself(
+    reference, app, redis_client
+):
+    phone, laptop = browser(app), browser(app)
+    previous_index = as_previous_release(app, redis_client, phone)
+    html = laptop.get("/account/sessions").get_data(as_text=True)
+    [shown] = re.findall(r'name="session" value="([A-Za-z0-9_-]{22})"', html)
+    if reference == "the previous release's page":  # the whole HMAC of the id, in hex
+        reference_key = app.extensions["portal"].reference_key
+        shown = hmac.new(reference_key, session_id(phone).encode(), hashlib.sha256).hexdigest()
+    laptop.post(
+        "/account/sessions",
+        data={"session": shown, "csrf_token": page_csrf_token(laptop, "/account/sessions")},
+    )
+    assert phone.get("/profile").status_code == 302
+    assert redis_client.exists(previous_index) == 0
+    assert indexed(redis_client) == {session_id(laptop)}
+    # A session of the previous release that signs out itself leaves its index too.
+    again = browser(app)
+    previous_index = as_previous_release(app, redis_client, again)
+    again.post("/logout", data={"csrf_token": page_csrf_token(again, "/")})
+    assert redis_client.exists(previous_index) == 0
 
 
 def test_sign_out_everywhere(app, redis_client, access_service):

@@ -12,6 +12,11 @@ import requests
 
 from tests.support.agent import SignInAgent
 
+# What a desktop browser says it is (Chrome 131 on Windows, 111 characters).
+DESKTOP_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
 # Where an in-process portal's test client sends its requests: the redirect URI's origin.
 PORTAL_HOST = "localhost:5000"
 REDIRECT_URI = f"http://{PORTAL_HOST}/authcallback"
@@ -47,9 +52,17 @@ class AuthActions:
         return self.client.get(parts.path, query_string=parts.query)
 
 
-def sign_in(portal_url: str, next_path: str | None = None, **agent_options) -> requests.Session:
-    """A browser-like requests.Session signed in to the portal at portal_url."""
+def sign_in(
+    portal_url: str,
+    next_path: str | None = None,
+    user_agent: str | None = None,
+    **agent_options,
+) -> requests.Session:
+    """A browser-like requests.Session signed in to the portal at portal_url (saying it is
+    `user_agent`, else requests' own User-Agent)."""
     browser = requests.Session()
+    if user_agent is not None:
+        browser.headers["User-Agent"] = user_agent
     params = {"next": next_path} if next_path else None
     response = browser.get(portal_url + "/login", params=params, allow_redirects=False, timeout=15)
     assert response.status_code == 302, response.status_code
