@@ -40,7 +40,8 @@ class InvalidationChannel:
     (a list of key names, or None for all) and says whether the cache may be used.
 
     `make_client(set_up)` makes a RESP2 Redis client whose connections call `set_up(connection)`
-    as they connect. Not thread-safe: the cache calls it under its lock.
+    as they connect. Not thread-safe: the cache calls sync() under its channel lock; usable()
+    only reads.
     """
 
     def __init__(
