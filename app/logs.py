@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import hmac
+import io
 import logging
 import os
 import secrets
@@ -107,17 +108,23 @@ class AccessLines:
     An access line written through `logging` (a LogRecord, the handler's lock, the formatter, a
     write and a flush) cost 28 µs: a tenth of a signed-in page. Here a request only formats its
     line (json_line, the format of every other line) and appends it; a thread of the worker
-    writes what has gathered every FLUSH_EVERY seconds, in writes of at most PIPE_BUF bytes that
-    end on a line, so that lines of workers sharing one pipe never interleave. What is left is
-    written when the process exits (atexit: gunicorn's workers end with sys.exit), so only a
-    worker killed outright (SIGKILL) loses up to FLUSH_EVERY seconds of lines. Lines may reach the
-    log after app lines logged later, as each carries its own time.
+    writes what has gathered every FLUSH_EVERY seconds. Each write is one system call on the
+    stream's file descriptor, of at most PIPE_BUF bytes ending on a line: a pipe writes that
+    whole, so lines of workers sharing one pipe, and the worker's other log lines, never
+    interleave with them (a single line longer than PIPE_BUF, which only an absurd path makes,
+    is written alone, and may). What is left is written when the process exits (atexit:
+    gunicorn's workers end with sys.exit), so only a worker killed outright (SIGKILL) loses up to
+    FLUSH_EVERY seconds of lines. Lines may reach the log after app lines logged later, as each
+    carries its own time. While the stream does not take them (a stalled log collector), at most
+    MAX_PENDING lines wait; the rest are counted, and the count is written when it takes lines
+    again.
 
     `stream` is where lines go (None: sys.stdout when written). Thread-safe; a forked child
     (a gunicorn worker) starts afresh, with a flusher of its own.
     """
 
     FLUSH_EVERY = 0.1  # seconds
+    MAX_PENDING = 100_000  # lines (about 25 MB)
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream
@@ -128,37 +135,53 @@ class AccessLines:
 
     def _after_fork(self) -> None:
         self.lines: list[str] = []
+        self.dropped = 0
         self.lock = threading.Lock()  # a lock held by another thread at the fork stays held
+        self.writing = threading.Lock()  # one flush at a time, so batches keep their order
 
     def write(self, line: str) -> None:
         """Add one line (without its newline) to the next batch."""
         with self.lock:
-            self.lines.append(line)
+            if len(self.lines) < self.MAX_PENDING:
+                self.lines.append(line)
+            else:
+                self.dropped += 1
             if self.started_in != os.getpid():
                 self._start()
 
     def flush(self) -> None:
         """Write every line gathered so far, now."""
-        with self.lock:
-            lines, self.lines = self.lines, []
-        if not lines:
-            return
-        stream = self.stream or sys.stdout
-        batch: list[str] = []
-        size = 0
-        for line in lines:
-            length = len(line.encode()) + 1
-            if batch and size + length > select.PIPE_BUF:
+        with self.writing:
+            with self.lock:
+                lines, self.lines = self.lines, []
+                dropped, self.dropped = self.dropped, 0
+            if dropped:
+                lines.append(json_line(time.time(), "WARNING", ACCESS_LOGGER, DROPPED % dropped))
+            stream = self.stream or sys.stdout
+            batch: list[str] = []
+            size = 0
+            for line in lines:
+                length = len(line.encode()) + 1
+                if batch and size + length > select.PIPE_BUF:
+                    self._write(stream, batch)
+                    batch, size = [], 0
+                batch.append(line)
+                size += length
+            if batch:
                 self._write(stream, batch)
-                batch, size = [], 0
-            batch.append(line)
-            size += length
-        self._write(stream, batch)
 
     @staticmethod
     def _write(stream: IO[str], batch: list[str]) -> None:
-        stream.write("\n".join(batch) + "\n")
-        stream.flush()
+        text = "\n".join(batch) + "\n"
+        try:
+            descriptor = stream.fileno()
+        except (AttributeError, io.UnsupportedOperation):  # an in-memory stream
+            stream.write(text)
+            return
+        stream.flush()  # what the stream holds goes first
+        data = text.encode()
+        while data:  # a pipe takes at most PIPE_BUF bytes whole: os.write returns all of them
+            data = data[os.write(descriptor, data) :]
 
     def _start(self) -> None:
         self.started_in = os.getpid()
@@ -173,6 +196,7 @@ class AccessLines:
                 pass
 
 
+DROPPED = "%d access lines were dropped: the log did not take them in time"
 ACCESS_LINES = AccessLines()  # the process's own: every app in it writes there
 
 

@@ -5,8 +5,8 @@ library's fixed-window strategy: one counter in Redis per address and rate, made
 request of a window and expiring with it (a window of a minute starts at that first request). A
 request of any other view runs none of this.
 
-The counters are the keys flask-limiter wrote for the portal's earlier releases, so a rolling
-upgrade keeps counting: `LIMITS:LIMITER/portal:ratelimit/<address>/<view>/<amount>/<multiples>/
+The counters are the keys flask-limiter wrote for the portal's earlier releases, so an upgrade
+keeps counting the windows under way: `LIMITS:LIMITER/portal:ratelimit/<address>/<view>/<amount>/<multiples>/
 <period>` (the storage's `LIMITS:` first, then the limit's own name; none is under `portal:`, so
 the session's keys are counted without them).
 """
@@ -17,11 +17,11 @@ import logging
 import time
 
 from limits import RateLimitItem, parse_many
-from limits.storage import StorageTypes, storage_from_string
+from limits.storage import RedisStorage, StorageTypes, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
-from app.redis_client import REDIS_DOWN, SOCKET_TIMEOUT
+from app.redis_client import REDIS_DOWN, SOCKET_TIMEOUT, make_single_redis
 from config import Settings
 
 log = logging.getLogger(__name__)
@@ -46,23 +46,23 @@ class RateLimited(TooManyRequests):
 
 
 def storage(settings: Settings) -> StorageTypes:
-    """The counters' store: the portal's Redis, its Sentinel-elected master or its Cluster, with
-    a client of its own (connect and reply timeouts of SOCKET_TIMEOUT seconds).
+    """The counters' store: the portal's Redis or its Sentinel-elected master, through a pool of
+    app/redis_client.py's (its timeouts, keepalive and master-following; any REDIS_URL it
+    takes, unix:// too); or its Cluster, with a client of limits' own (connect and reply
+    timeouts of SOCKET_TIMEOUT seconds).
 
     A Cluster's client reads the cluster's layout as it is made: raises RedisClusterException
     when no node of REDIS_CLUSTER_NODES answers, as app/redis_client.py's does.
     """
     if settings.redis_cluster_nodes:
         nodes = ",".join(f"{host}:{port}" for host, port in settings.redis_cluster_nodes)
-        uri = f"redis+cluster://{nodes}"
-    elif settings.redis_sentinels:
-        hosts = ",".join(f"{host}:{port}" for host, port in settings.redis_sentinels)
-        uri = f"redis+sentinel://{hosts}/{settings.redis_sentinel_master}"
-    else:
-        uri = settings.redis_url
-    return storage_from_string(
-        uri, socket_connect_timeout=SOCKET_TIMEOUT, socket_timeout=SOCKET_TIMEOUT
-    )
+        return storage_from_string(
+            f"redis+cluster://{nodes}",
+            socket_connect_timeout=SOCKET_TIMEOUT,
+            socket_timeout=SOCKET_TIMEOUT,
+        )
+    # limits reads only the scheme of the URI when it is given a pool.
+    return RedisStorage("redis://", connection_pool=make_single_redis(settings).connection_pool)
 
 
 class RateLimit:
@@ -71,9 +71,9 @@ class RateLimit:
     `view` names the counters (the view's endpoint, `auth.login`)."""
 
     def __init__(self, rates: str, store: StorageTypes, view: str):
-        # Shortest window first (limits' own order of rates): a request refused by it is not
+        # Shortest window first (by its length in seconds): a request refused by it is not
         # counted against the longer ones.
-        self.rates = sorted(parse_many(rates))
+        self.rates = sorted(parse_many(rates), key=lambda rate: rate.get_expiry())
         self.strategy = FixedWindowRateLimiter(store)
         self.view = view
 

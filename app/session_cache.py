@@ -13,8 +13,7 @@ the channel's (one thread at a time reads its socket) and the entries' (held for
 work only, never across I/O). Reading the socket is a system call, during which Python lets
 another thread run: were the entries' lock held then, every other thread's lookup would queue
 behind it, and with one worker's four threads under load that queue cost more than the whole
-page (measured: `/profile` 0.86 to 0.92 of the one-read ceiling's CPU with one lock, about 1.0
-with two). A read from Redis races with invalidations: a thread must not keep what it read if
+page (README.md, "Benchmarks", has the figures). A read from Redis races with invalidations: a thread must not keep what it read if
 Redis has since said the session changed. So a read takes a ticket first; any invalidation of
 that session (or of all) voids its tickets, and `keep` stores only under a ticket still valid.
 """
@@ -39,6 +38,10 @@ class Ticket:
     """Taken before reading a key from Redis; valid until that key is invalidated."""
 
 
+class _ThreadState(threading.local):
+    synced = False
+
+
 class SessionCache:
     """Keys under `prefixes`, by key: `lookup`, `keep`, `discard`.
 
@@ -57,6 +60,7 @@ class SessionCache:
         self.lock = threading.Lock()  # the entries and tickets
         self.channel_lock = threading.Lock()  # the channel (taken before self.lock, never after)
         self.syncs = 0  # reads of the channel begun so far (counted under channel_lock)
+        self.this_thread = _ThreadState()  # whether this thread's last sync applied them
         self.entries: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
         self.tickets: dict[str, Ticket] = {}
 
@@ -69,7 +73,9 @@ class SessionCache:
 
         A request's first lookup applies the invalidations Redis has sent (a system call);
         `sync=False` skips that for a later lookup of the same request (its grant after its
-        session), which may not see a change newer than the request anyway."""
+        session), which may not see a change newer than the request anyway. It is honoured
+        only when this thread's last lookup with `sync` did apply them (not when it gave up
+        waiting for the channel); otherwise this lookup applies them itself."""
         if not self._channel_usable(sync):
             return None, None
         if not self.lock.acquire(timeout=LOCK_WAIT):
@@ -93,18 +99,23 @@ class SessionCache:
         Threads that wait for the channel share one read of its socket: a read that began
         after this call did has applied everything this one would, so this one does not read
         again (under load, one thread reads for all those that queued meanwhile)."""
-        if not sync:
+        if not sync and self.this_thread.synced:
+            self.this_thread.synced = False  # for this one later lookup only
             return self.channel.usable()
+        self.this_thread.synced = False
         seen = self.syncs
         if not self.channel_lock.acquire(timeout=LOCK_WAIT):
             return False
         try:
             if self.syncs > seen:
-                return self.channel.usable()
-            self.syncs += 1
-            return self.channel.sync()
+                usable = self.channel.usable()
+            else:
+                self.syncs += 1
+                usable = self.channel.sync()
         finally:
             self.channel_lock.release()
+        self.this_thread.synced = usable
+        return usable
 
     def keep(self, key: str, ticket: Ticket, stored: bytes, fresh_until: float) -> None:
         """Keep what was read from Redis under `ticket`, to be served until `fresh_until`,

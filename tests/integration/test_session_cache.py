@@ -198,3 +198,16 @@ def test_threads_never_read_older_than_what_was_written_before_they_asked(
     assert stale == []
     assert store.open("j")["n"] == 299
     assert store.cache.entries  # it was used, not bypassed throughout
+
+
+def test_a_later_lookup_applies_the_channel_when_the_first_could_not(store, redis_client, clock):
+    # The grant's lookup skips the channel only after its session's lookup applied it: not when
+    # that one gave up waiting for the channel (another thread reading it for too long).
+    redis_client.set(PREFIX + "k", session(clock), ex=IDLE)
+    warm(store, "k")
+    redis_client.delete(PREFIX + "k")  # announced to the channel, not applied yet
+    cache = store.cache
+    with cache.channel_lock:  # held: the first lookup waits LOCK_WAIT, then reads Redis
+        assert cache.lookup(store.key("other"), clock()) == (None, None)
+    stored, _ = cache.lookup(store.key("k"), clock(), sync=False)
+    assert stored is None

@@ -137,3 +137,16 @@ def test_lines_left_are_written_when_the_process_exits():
         [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout == "last words\n"
+
+
+def test_lines_the_log_does_not_take_are_bounded_and_counted(lines):
+    lines.MAX_PENDING = 3
+    for number in range(5):
+        lines.write(f'{{"n":{number}}}')
+    written = access_lines(lines)
+    assert [line.get("n") for line in written[:3]] == [0, 1, 2]
+    assert written[3]["level"] == "WARNING" and written[3]["message"].startswith("2 access lines")
+    lines.write('{"n":5}')
+    again = access_lines(lines)
+    assert again[-1] == {"n": 5}
+    assert len([line for line in again if line.get("level") == "WARNING"]) == 1  # then cleared

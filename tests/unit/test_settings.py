@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from limits.storage import storage_from_string
 
+from app.rate_limits import RateLimit
 from config import ConfigurationError, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -268,3 +270,12 @@ def test_any_value_is_read_or_refused_in_one_line(variable, value):
         message = str(refused)
         assert "\n" not in message
         assert re.search(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b", message), message
+
+
+@pytest.mark.parametrize(
+    ("rates", "windows"),
+    [("50/hour;10/90 minutes", [3600, 5400]), ("10/90 minutes;120/minute", [60, 5400])],
+)
+def test_a_limit_counts_its_shortest_window_first(rates, windows):
+    limit = RateLimit(rates, storage_from_string("memory://"), view="auth.login")
+    assert [rate.get_expiry() for rate in limit.rates] == windows
