@@ -6,9 +6,10 @@ request of a window and expiring with it (a window of a minute starts at that fi
 request of any other view runs none of this.
 
 The counters are the keys flask-limiter wrote for the portal's earlier releases, so an upgrade
-keeps counting the windows under way: `LIMITS:LIMITER/portal:ratelimit/<address>/<view>/<amount>/<multiples>/
-<period>` (the storage's `LIMITS:` first, then the limit's own name; none is under `portal:`, so
-the session's keys are counted without them).
+keeps counting the windows under way:
+`LIMITS:LIMITER/portal:ratelimit/<address>/<view>/<amount>/<multiples>/<period>` (the storage's
+`LIMITS:` first, then the limit's own name; none is under `portal:`, so the session's keys are
+counted without them).
 """
 
 from __future__ import annotations
