@@ -76,8 +76,17 @@ class Cluster:
         return ",".join(f"127.0.0.1:{node.port}" for node in self.nodes)
 
     def start(self) -> Cluster:
+        """Start the nodes, join them and assign every slot (start_nodes, then create)."""
+        return self.start_nodes().create()
+
+    def start_nodes(self) -> Cluster:
+        """Start the nodes alone: each answers, none knows the others, no slot is assigned."""
         for node in self.nodes:
             node.start()
+        return self
+
+    def create(self) -> Cluster:
+        """Join the started nodes and assign every slot (`redis-cli --cluster create`)."""
         create = [_binaries()[1], "--cluster", "create"]
         create += [f"127.0.0.1:{node.port}" for node in self.nodes]
         create += ["--cluster-replicas", "0", "--cluster-yes"]
