@@ -1,10 +1,13 @@
 """Redis Cluster: sign-in, refresh, sign-out and rate limits on three primaries, and a primary
 killed under signed-in users (its users get the 503 page, the others are served) or under the
-sign-in limit's counter (sign-ins go through uncounted meanwhile); a portal started before its
+sign-in limit's counter (sign-ins go through uncounted meanwhile); the workers' caches on the
+cluster, which a sign-out on another instance reaches at once; a portal started before its
 cluster serves once the cluster does."""
 
 from __future__ import annotations
 
+import base64
+import os
 import time
 
 import msgspec
@@ -227,3 +230,42 @@ def test_a_portal_started_before_its_cluster_serves_once_the_cluster_does(
         assert "Redis Cluster not ready" in logs  # the 503s said why, in one line each
     finally:
         cluster.stop()
+
+
+def cluster_reads(cluster) -> int:
+    """Session and grant reads (GET, GETEX) the cluster's nodes have served so far."""
+    total = 0
+    for node in cluster.nodes:
+        with redis.Redis(port=node.port, protocol=2) as client:
+            stats = client.info("commandstats")
+        total += sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("get", "getex"))
+    return total
+
+
+@pytest.mark.slow
+def test_pages_come_from_the_workers_cache_and_a_sign_out_elsewhere_reaches_it_at_once(
+    redis_cluster, access_service, start_portal
+):
+    shared = {
+        "REDIS_CLUSTER_NODES": redis_cluster.addresses,
+        "TOKEN_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+    }
+    # One worker each, so that the worker that cached the session is the one asked.
+    first = start_portal(UNUSED_REDIS_URL, access_service.url, workers=1, **shared)
+    second = start_portal(UNUSED_REDIS_URL, access_service.url, workers=1, **shared)
+    browser = sign_in(first.url)
+    deadline = time.monotonic() + 20
+    while True:  # until the second instance serves the page with no Redis read
+        before = cluster_reads(redis_cluster)
+        assert profile(second.url, browser).status_code == 200
+        if cluster_reads(redis_cluster) == before:
+            break
+        assert time.monotonic() < deadline, "the session was never served from the cache"
+        time.sleep(0.05)
+    before = cluster_reads(redis_cluster)
+    for _ in range(10):
+        assert profile(second.url, browser).status_code == 200
+    assert cluster_reads(redis_cluster) == before  # ten pages, no Redis read
+    sign_out(first.url, browser)
+    refused = profile(second.url, browser)  # the very next request, no wait
+    assert refused.status_code == 302 and "/login" in refused.headers["Location"]
