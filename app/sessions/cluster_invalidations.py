@@ -37,6 +37,7 @@ Why a change is never served after the node that made it announced it:
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -143,13 +144,13 @@ class LayoutCheck:
         self.connection: Connection | None = None
         self.sent_at: float | None = None
         self.confirmed_until = 0.0  # monotonic seconds: the layout is confirmed until then
-        self.next_attempt = 0.0
+        self.quiet_until = 0.0  # nothing to send or read before then (monotonic seconds)
         self.down = False  # the last attempt failed
 
     def poll(self, now: float, expected: Layout) -> Layout | None:
         """The node's answer when it describes another layout than `expected`; None otherwise
         (an answer that matches confirms it until STALE_AFTER seconds after it was asked)."""
-        if now < self.next_attempt:
+        if now < self.quiet_until:
             return None
         try:
             return self._poll(now, expected)
@@ -158,16 +159,15 @@ class LayoutCheck:
                 log.warning("session cache: no layout from %s: %s", self.host, exc)
             self.down = True
             self.close()
-            self.next_attempt = now + RETRY_EVERY
+            self.quiet_until = now + RETRY_EVERY
             return None
 
     def _poll(self, now: float, expected: Layout) -> Layout | None:
         if self.connection is None:
             self.connection = self.client.connection_pool.get_connection()
         if self.sent_at is None:
-            if now >= self.confirmed_until - STALE_AFTER + PING_EVERY:
-                self.connection.send_command("CLUSTER", "NODES")
-                self.sent_at = now
+            self.connection.send_command("CLUSTER", "NODES")
+            self.sent_at = now
             return None
         if not self.connection.can_read(timeout=0):
             if now - self.sent_at > PONG_TIMEOUT:
@@ -180,6 +180,7 @@ class LayoutCheck:
         if layout != expected:
             return layout
         self.confirmed_until = sent_at + STALE_AFTER
+        self.quiet_until = sent_at + PING_EVERY  # the next question
         return None
 
     def close(self) -> None:
@@ -189,7 +190,7 @@ class LayoutCheck:
             self.client.connection_pool.release(self.connection)
         self.connection = None
         self.sent_at = None
-        self.confirmed_until = 0.0
+        self.confirmed_until = self.quiet_until = 0.0
 
 
 @dataclass
@@ -228,6 +229,10 @@ class ClusterChannel:
         self.layout: Layout | None = None
         # By Member.endpoint; replaced whole, never changed in place (usable() reads it).
         self.listeners: dict[tuple[str, str, int], Listener] = {}
+        # Those the cache counts on: every node's but the failing ones', when the layout serves
+        # (Layout.serves), else none.
+        self.counted: list[Listener] = []
+        self.usable_until = 0.0  # monotonic seconds
         self.next_attempt = 0.0
         self.told = False  # the logs say no node answered
 
@@ -237,40 +242,27 @@ class ClusterChannel:
         if self.layout is None and not self._discover(now):
             return False
         assert self.layout is not None
-        listeners = self.listeners
-        alive = True
+        listeners, layout = self.listeners, self.layout
         for listener in listeners.values():  # every one of them: all messages applied
-            alive = (listener.channel.sync() or listener.member.failing) and alive
+            listener.channel.sync()
         for (_, host, port), listener in listeners.items():
-            seen = listener.check.poll(now, self.layout)
-            if seen is not None:
+            if now >= listener.check.quiet_until and (seen := listener.check.poll(now, layout)):
                 self._follow(seen, f"as {host}:{port} describes it")
                 return False
+        # Every channel alive and every check confirmed until then, a failing node's apart.
+        until = math.inf if self.counted else 0.0
+        for listener in self.counted:
+            until = min(until, listener.channel.usable_until(), listener.check.confirmed_until)
+        self.usable_until = until
+        if now < until:
+            return True
         if all(listener.check.down for listener in listeners.values()):
             self._forget()
-            return False
-        return alive and self._confirmed(now)
+        return False
 
     def usable(self) -> bool:
         """Whether the cache may be used, as the last sync() left it (no I/O)."""
-        return self._confirmed(self.clock()) and all(
-            listener.channel.usable() for listener in self._counted()
-        )
-
-    def _confirmed(self, now: float) -> bool:
-        layout = self.layout
-        counted = self._counted()
-        return (
-            layout is not None
-            and layout.serves()
-            and bool(counted)
-            and all(now < listener.check.confirmed_until for listener in counted)
-        )
-
-    def _counted(self) -> list[Listener]:
-        """The listeners the cache counts on: those of every node but the failing ones (which
-        hold no slot, or the layout does not serve)."""
-        return [listener for listener in self.listeners.values() if not listener.member.failing]
+        return self.clock() < self.usable_until
 
     def _discover(self, now: float) -> bool:
         """Read the layout from a startup node (waiting for the answer), every RETRY_EVERY
@@ -304,6 +296,7 @@ class ClusterChannel:
         """Adopt `layout`: the cache emptied, a listener for each of its nodes (kept where the
         node had one already), the others closed; nothing confirmed yet."""
         old = self.listeners
+        self.usable_until = 0.0
         for listener in old.values():
             listener.check.confirmed_until = 0.0
         self.invalidate(None)
@@ -315,6 +308,11 @@ class ClusterChannel:
             if endpoint not in self.listeners:
                 listener.close()
         self.layout = layout
+        self.counted = [
+            listener for listener in self.listeners.values() if not listener.member.failing
+        ]
+        if not layout.serves():
+            self.counted = []
         primaries = sorted(layout.primaries)
         failing = sorted(member.name for member in layout.members if member.failing)
         log.info(
@@ -333,8 +331,9 @@ class ClusterChannel:
         """No node answers: close everything, read the layout again at the next attempt."""
         for listener in self.listeners.values():
             listener.close()
+        self.usable_until = 0.0
         self.invalidate(None)
-        self.listeners, self.layout = {}, None
+        self.listeners, self.counted, self.layout = {}, [], None
 
     def _listener(self, member: Member, kept: Listener | None) -> Listener:
         """`kept` as `member` now is, or a new listener to it when there is none."""

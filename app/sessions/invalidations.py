@@ -115,7 +115,12 @@ class InvalidationChannel:
 
     def usable(self) -> bool:
         """Whether the cache may be used, as the last sync() left it (no I/O)."""
-        return self.pubsub is not None and self.clock() < self.alive_until
+        return self.clock() < self.usable_until()
+
+    def usable_until(self) -> float:
+        """Until when the cache may be used, as the last sync() left it (monotonic seconds of
+        `clock`; in the past while the channel is down)."""
+        return self.alive_until if self.pubsub is not None else 0.0
 
     def _connect(self, now: float) -> bool:
         if now < self.next_attempt:
