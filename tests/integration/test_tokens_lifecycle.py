@@ -54,7 +54,7 @@ def test_concurrent_requests_on_a_token_about_to_expire_refresh_it_once(
     refresh (as requests that arrived together did), so each finds a refresh due and queues on
     the grant's Redis lock; only the first may call the token endpoint, the others must find
     the refreshed tokens under the lock. The emulator counts the calls."""
-    from app.auth.session_tokens import adopt, fresh_tokens
+    from app.sessions.tokens import adopt, fresh_tokens
 
     auth.login()
     stale = stored_tokens(app, client)
