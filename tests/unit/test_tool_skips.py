@@ -14,7 +14,7 @@ from tests.support.browser import CHROMIUM
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
 # Ways to skip a test other than tools.missing; spelled in two halves so this file has none.
-SKIPS = re.compile("pytest[.]skip[(]|skip" + "if|importor" + "skip|mark[.]skip[(]")
+SKIPS = re.compile("pytest[.]skip[(]|skip" + "if|importor" + "skip|mark[.]skip\\b")
 
 
 def suite_sources() -> dict[Path, str]:
