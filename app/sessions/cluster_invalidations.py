@@ -227,10 +227,12 @@ class ClusterChannel:
         self.invalidate = invalidate
         self.clock = clock
         self.layout: Layout | None = None
-        # By Member.endpoint; replaced whole, never changed in place (usable() reads it).
+        # By Member.endpoint.
         self.listeners: dict[tuple[str, str, int], Listener] = {}
-        # Those the cache counts on: every node's but the failing ones', when the layout serves
-        # (Layout.serves), else none.
+        # Those of the nodes that are not failing, listened to (a failing node is not: were it
+        # cut off, each attempt to reach it would hold a request up); and those the cache
+        # counts on: the same, when the layout serves (Layout.serves), else none.
+        self.active: list[Listener] = []
         self.counted: list[Listener] = []
         self.usable_until = 0.0  # monotonic seconds
         self.next_attempt = 0.0
@@ -242,12 +244,12 @@ class ClusterChannel:
         if self.layout is None and not self._discover(now):
             return False
         assert self.layout is not None
-        listeners, layout = self.listeners, self.layout
-        for listener in listeners.values():  # every one of them: all messages applied
+        active, layout = self.active, self.layout
+        for listener in active:  # every one of them: all messages applied
             listener.channel.sync()
-        for (_, host, port), listener in listeners.items():
+        for listener in active:
             if now >= listener.check.quiet_until and (seen := listener.check.poll(now, layout)):
-                self._follow(seen, f"as {host}:{port} describes it")
+                self._follow(seen, f"as {listener.member.name} describes it")
                 return False
         # Every channel alive and every check confirmed until then, a failing node's apart.
         until = math.inf if self.counted else 0.0
@@ -256,7 +258,7 @@ class ClusterChannel:
         self.usable_until = until
         if now < until:
             return True
-        if all(listener.check.down for listener in listeners.values()):
+        if all(listener.check.down for listener in active):  # none, or none answers
             self._forget()
         return False
 
@@ -308,11 +310,10 @@ class ClusterChannel:
             if endpoint not in self.listeners:
                 listener.close()
         self.layout = layout
-        self.counted = [
+        self.active = [
             listener for listener in self.listeners.values() if not listener.member.failing
         ]
-        if not layout.serves():
-            self.counted = []
+        self.counted = self.active if layout.serves() else []
         primaries = sorted(layout.primaries)
         failing = sorted(member.name for member in layout.members if member.failing)
         log.info(
@@ -333,7 +334,7 @@ class ClusterChannel:
             listener.close()
         self.usable_until = 0.0
         self.invalidate(None)
-        self.listeners, self.counted, self.layout = {}, [], None
+        self.listeners, self.active, self.counted, self.layout = {}, [], [], None
 
     def _listener(self, member: Member, kept: Listener | None) -> Listener:
         """`kept` as `member` now is, or a new listener to it when there is none."""

@@ -93,7 +93,9 @@ class Cluster:
         create = [_binaries()[1], "--cluster", "create"]
         create += [f"127.0.0.1:{node.port}" for node in self.nodes]
         create += ["--cluster-replicas", str(self.replicas), "--cluster-yes"]
-        subprocess.run(create, check=True, capture_output=True, timeout=60)
+        done = subprocess.run(create, capture_output=True, text=True, timeout=60)
+        if done.returncode:
+            raise RuntimeError(f"redis-cli --cluster create failed: {done.stdout}{done.stderr}")
         self.wait_until_ok()
         return self
 
