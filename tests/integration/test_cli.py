@@ -14,6 +14,9 @@ from tests.support.cli import run_cocoon, token_from_stdin
 from tests.support.emulator import emulator_with
 from tests.support.processes import AccessService, free_port
 
+# Against both of the emulator's token response shapes (tests/conftest.py).
+pytestmark = pytest.mark.both_token_responses
+
 USER = "alex.originator@xy-company.com"
 PASSWORD = "password1"
 CLIENT = ("exampleClientApplication", "exampleClientApplicationSecret")
