@@ -35,10 +35,12 @@ def test_sign_in_profile_and_sign_out(portal, redis_server):
     assert again.status_code == 302
 
 
+@pytest.mark.parametrize("shape", ["spring", "document"])
 def test_five_second_token_is_refreshed_after_expiry(
-    start_access_service, start_portal, redis_server
+    start_access_service, start_portal, redis_server, shape
 ):
-    emulator = start_access_service("--access-token-validity", "5")
+    """Dated by `expires_in` (Spring's answer) or by the JWT's `exp` (the document's)."""
+    emulator = start_access_service("--access-token-validity", "5", "--token-response", shape)
     portal = start_portal(redis_server.url, emulator.url)
     browser = sign_in(portal.url)
     assert browser.get(portal.url + "/profile", timeout=10).status_code == 200
