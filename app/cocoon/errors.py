@@ -83,7 +83,8 @@ CLIENT_ERRORS = frozenset(
 # The only 401s of Spring Security OAuth2 2.4.0's token endpoint that are about the user's
 # grant, not the client: a refresh token that expired (`DefaultTokenServices`:
 # `invalid_token` "Invalid refresh token (expired): ..."), and a user who can no longer be loaded
-# at a refresh (`unauthorized`, with the endpoint's `Bearer` challenge, not the filter's `Basic`).
+# at a refresh (`unauthorized`, with the endpoint's `Bearer` challenge, not the filter's `Basic`:
+# token_endpoint_failure tells it apart by that challenge).
 USER_GRANT_401_ERRORS = frozenset({"invalid_token", "invalid_grant"})
 # Statuses that, whatever the body, mean this portal's URL or method is wrong (a proxy's own
 # authentication, or a URL that is not the token endpoint).
@@ -116,7 +117,7 @@ def oauth_error_body(body: bytes) -> tuple[str, str | None] | None:
     """
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON (or not UTF-8), or nested past any use
         return None
     if not isinstance(parsed, dict) or "status" in parsed:
         return None

@@ -158,6 +158,7 @@ other_bodies = st.sampled_from(
         b'{"error": 42}',
         b'{"message": "Unauthorized"}',
         b"\xff\xfe\x00garbage",
+        b"[" * 100_000,  # nested past Python's recursion limit
     ]
 ) | st.binary(max_size=60)
 challenges = st.sampled_from(
@@ -234,6 +235,14 @@ def test_the_spring_answer_to_a_wrong_secret_is_the_client_credentials(client, c
     error = failure_of(client, call)
     assert isinstance(error, ClientConfigurationError)
     assert "COCOON_CLIENT_ID" in str(error) and "COCOON_CLIENT_SECRET" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"), [(400, InvalidTokenResponse), (401, ClientConfigurationError)]
+)
+def test_a_body_nested_past_any_use_is_sorted_by_its_status(client, status, kind):
+    serve(status, None, b"[" * 100_000)
+    assert type(failure_of(client, "password")) is kind
 
 
 def test_a_success_status_with_an_error_body_is_not_of_the_expected_shape(client):
