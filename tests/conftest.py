@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 import redis
 
-from tests.support.processes import AccessService, RedisServer
+from tests.support.processes import AccessService, RedisServer, free_port
+from tests.support.reference_server import (
+    MISSING_TOOLS,
+    FidelityData,
+    ReferenceServer,
+    build_jar,
+    tools_missing,
+    write_data,
+)
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +60,38 @@ def short_token_access_service(tmp_path_factory) -> Iterator[AccessService]:
     """The emulator with 2-second access tokens, so a test can wait one out between calls."""
     service = AccessService(
         tmp_path_factory.mktemp("access-service-2s"), args=["--access-token-validity", "2"]
+    ).start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def fidelity_data(tmp_path_factory) -> FidelityData:
+    """The clients and users both servers of a fidelity test read, with redirect URIs for
+    portals on ports chosen now (tests/support/reference_server.py)."""
+    return write_data(tmp_path_factory.mktemp("fidelity"), [free_port() for _ in range(6)])
+
+
+@pytest.fixture(scope="session")
+def reference_server(fidelity_data, tmp_path_factory) -> Iterator[ReferenceServer]:
+    """The real Spring Security OAuth2 2.4.0 server (tests/fidelity/spring-server/), once per
+    session. Skipped without java and mvn, except under CI=true, where that is a failure."""
+    if tools_missing():
+        if os.environ.get("CI") == "true":
+            pytest.fail(MISSING_TOOLS)
+        pytest.skip(MISSING_TOOLS)
+    build_jar()
+    server = ReferenceServer(tmp_path_factory.mktemp("reference-server"), fidelity_data).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fidelity_emulator(fidelity_data, tmp_path_factory) -> Iterator[AccessService]:
+    """The emulator with the reference server's data, as Spring with a token store."""
+    service = AccessService(
+        tmp_path_factory.mktemp("access-service-fidelity"),
+        args=["--data", str(fidelity_data.data_file), "--token-store", "shared"],
     ).start()
     yield service
     service.stop()
