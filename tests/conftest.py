@@ -69,7 +69,7 @@ def short_token_access_service(tmp_path_factory) -> Iterator[AccessService]:
 def fidelity_data(tmp_path_factory) -> FidelityData:
     """The clients and users both servers of a fidelity test read, with redirect URIs for
     portals on ports chosen now (tests/support/reference_server.py)."""
-    return write_data(tmp_path_factory.mktemp("fidelity"), [free_port() for _ in range(6)])
+    return write_data(tmp_path_factory.mktemp("fidelity"), [free_port() for _ in range(8)])
 
 
 @pytest.fixture(scope="session")
