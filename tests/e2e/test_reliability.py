@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.invalidations import STALE_AFTER
+from app.sessions.invalidations import STALE_AFTER
 from tests.support.agent import SignInAgent
 from tests.support.auth import sign_in
 from tests.support.processes import RedisServer

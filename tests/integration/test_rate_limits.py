@@ -90,7 +90,7 @@ def test_the_counters_are_per_address_and_rate(environ, redis_client, clock):
 
 def rate_limit_lines(output: str) -> list[dict]:
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-    return [line for line in lines if line["logger"] == "app.rate_limits"]
+    return [line for line in lines if line["logger"] == "app.web.rate_limits"]
 
 
 def test_an_unreachable_redis_skips_the_limit_with_one_line_each_time(

@@ -16,7 +16,7 @@ def long_sessions(environ):
 
 
 def stored_tokens(app, client):
-    from app.auth.session_tokens import stored_tokens
+    from app.sessions.tokens import stored_tokens
 
     with app.test_request_context(headers={"Cookie": f"portal_session={session_id(client)}"}):
         app.session_interface  # noqa: B018
