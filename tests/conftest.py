@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -11,9 +15,11 @@ import redis
 from tests.support.processes import AccessService, RedisServer, free_port
 from tests.support.reference_server import (
     MISSING_TOOLS,
+    PORTAL_PORTS,
     FidelityData,
     ReferenceServer,
     build_jar,
+    jar_is_current,
     tools_missing,
     write_data,
 )
@@ -65,11 +71,36 @@ def short_token_access_service(tmp_path_factory) -> Iterator[AccessService]:
     service.stop()
 
 
+# The real Spring server, launched as soon as the session's tests are known to need it: its JVM
+# starts while the tests before them run (a built jar only; otherwise the fixture builds it).
+_EARLY: dict[str, Any] = {}
+
+
+def pytest_collection_finish(session) -> None:
+    if tools_missing() or not jar_is_current():
+        return
+    if not any("reference_server" in item.fixturenames for item in session.items):
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="reference-server-"))
+    data = write_data(workdir, [free_port() for _ in range(PORTAL_PORTS)])
+    _EARLY.update(workdir=workdir, data=data, server=ReferenceServer(workdir, data).launch())
+
+
+def pytest_sessionfinish(session) -> None:
+    if server := _EARLY.pop("server", None):
+        server.stop()
+    if workdir := _EARLY.pop("workdir", None):
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def fidelity_data(tmp_path_factory) -> FidelityData:
     """The clients and users both servers of a fidelity test read, with redirect URIs for
     portals on ports chosen now (tests/support/reference_server.py)."""
-    return write_data(tmp_path_factory.mktemp("fidelity"), [free_port() for _ in range(8)])
+    if "data" in _EARLY:
+        return _EARLY["data"]
+    ports = [free_port() for _ in range(PORTAL_PORTS)]
+    return write_data(tmp_path_factory.mktemp("fidelity"), ports)
 
 
 @pytest.fixture(scope="session")
@@ -80,9 +111,12 @@ def reference_server(fidelity_data, tmp_path_factory) -> Iterator[ReferenceServe
         if os.environ.get("CI") == "true":
             pytest.fail(MISSING_TOOLS)
         pytest.skip(MISSING_TOOLS)
-    build_jar()
-    server = ReferenceServer(tmp_path_factory.mktemp("reference-server"), fidelity_data).start()
-    yield server
+    server = _EARLY.get("server")
+    if server is None:
+        build_jar()
+        server = ReferenceServer(tmp_path_factory.mktemp("reference-server"), fidelity_data)
+        server.launch()
+    yield server.wait_ready()
     server.stop()
 
 

@@ -16,6 +16,13 @@ DEVIATIONS: dict[str, str] = {
         "the emulator's two-factor users sign in through the browser only, so a password alone "
         "cannot get round the second factor; the reference server has no second factor at all"
     ),
+    "authorize: approval client while the user holds its token": (
+        "the demo approval client shows its page every time (remember_approvals false), so the "
+        "page can be tested; 2.4.0's default with a token store (TokenApprovalStore) skips it "
+        "while the user holds a live token of the client. remember_approvals true is "
+        "ApprovalStoreUserApprovalHandler over a stored approval, as the platform's approvals "
+        "API suggests"
+    ),
     "token: refresh narrowing to a scope the user holds a token for": (
         "2.4.0 with JdbcTokenStore answers 500 server_error (DuplicateKeyException: "
         "DefaultTokenServices.refreshAccessToken stores the narrowed token under the "

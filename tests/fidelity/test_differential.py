@@ -518,6 +518,15 @@ case("authorize: the approval page")(
         authorize_url(s, client_id=APPROVAL[0]), allow_redirects=False, timeout=TIMEOUT
     )
 )
+
+
+@case("authorize: approval client while the user holds its token")
+def _approval_again(s: Server):
+    s.password_grant(client=APPROVAL)
+    url = authorize_url(s, client_id=APPROVAL[0], state="xyz")
+    return signed_in(s).http.get(url, allow_redirects=False, timeout=TIMEOUT)
+
+
 case("authorize: implicit")(lambda s: authorize(s, response_type="token", state="xyz"))
 case("authorize: response_type=code token")(
     lambda s: authorize(s, response_type="code token", state="xyz")
@@ -619,8 +628,9 @@ def aged(server: Server, use: str) -> dict:
     return _AGED[server.url, use]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _aged_tokens(servers) -> None:
+@pytest.fixture(scope="module")
+def aged_tokens(servers) -> None:
+    """Take the tokens `aged` hands out, from both servers at once."""
     for server in servers:
         for use, scope in AGED_SCOPES.items():
             _AGED[server.url, use] = server.password_grant(client=SHORT, user=SAM, scope=scope)
@@ -628,7 +638,7 @@ def _aged_tokens(servers) -> None:
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_same_answer_from_both_servers(name, servers):
+def test_same_answer_from_both_servers(name, servers, aged_tokens):
     emulator, spring = Server(servers[0].url), Server(servers[1].url)
     ours = view(emulator, CASES[name](emulator))
     theirs = view(spring, CASES[name](spring))

@@ -57,6 +57,8 @@ SHORT_REFRESH = TestClient(
     refresh_token_validity=2,
 )
 TEST_CLIENTS = (SHORT_ACCESS, SHORT_REFRESH)
+# How many portals on the real server a session may start (each needs its redirect URI).
+PORTAL_PORTS = 8
 
 
 def tools_missing() -> bool:
@@ -154,10 +156,17 @@ class ReferenceServer(HttpServer):
         ]
         super().__init__(cmd, log_path=workdir / f"reference-server-{self.port}.log")
 
-    def start(self) -> ReferenceServer:
-        # A JVM on a loaded 2-core machine takes a while to start: 90 s before giving up.
+    def launch(self) -> ReferenceServer:
+        """Start the JVM without waiting for it (see wait_ready)."""
         Process.start(self)
+        return self
+
+    def wait_ready(self) -> ReferenceServer:
+        """Wait until it answers; a JVM on a loaded 2-core machine takes a while, so 90 s."""
         self.started_when(
             lambda: wait_for_http(self.url + self.ready_path, timeout=90, proc=self.proc)
         )
         return self
+
+    def start(self) -> ReferenceServer:
+        return self.launch().wait_ready()
