@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -12,9 +11,9 @@ from typing import Any
 import pytest
 import redis
 
+from tests.support import tools
 from tests.support.processes import AccessService, RedisServer, free_port
 from tests.support.reference_server import (
-    MISSING_TOOLS,
     PORTAL_PORTS,
     FidelityData,
     ReferenceServer,
@@ -106,11 +105,9 @@ def fidelity_data(tmp_path_factory) -> FidelityData:
 @pytest.fixture(scope="session")
 def reference_server(fidelity_data, tmp_path_factory) -> Iterator[ReferenceServer]:
     """The real Spring Security OAuth2 2.4.0 server (tests/fidelity/spring-server/), once per
-    session. Skipped without java and mvn, except under CI=true, where that is a failure."""
-    if tools_missing():
-        if os.environ.get("CI") == "true":
-            pytest.fail(MISSING_TOOLS)
-        pytest.skip(MISSING_TOOLS)
+    session. Skipped without java and mvn (tests/support/tools.py: a failure under CI=true)."""
+    tools.command("java", "openjdk-17-jdk-headless")
+    tools.command("mvn", "maven")
     server = _EARLY.get("server")
     if server is None:
         build_jar()

@@ -22,23 +22,16 @@ from tests.support.processes import ROOT, HttpServer, Process, free_port, wait_f
 SPRING_SERVER_DIR = ROOT / "tests" / "fidelity" / "spring-server"
 JAR = SPRING_SERVER_DIR / "target" / "reference-server.jar"
 DEMO_DATA = ROOT / "access_service" / "demo_data.json"
-MISSING_TOOLS = (
-    "the real Spring server needs java and mvn on the PATH (Debian: openjdk-17-jdk-headless maven)"
-)
 
-# The demo accounts' plain secrets and passwords (access_service/README.md lists them).
-DEMO_SECRETS = {
-    "exampleClientApplication": "exampleClientApplicationSecret",
-    "approvalClientApplication": "approvalClientApplicationSecret",
-    "systemServiceClient": "systemServiceClientSecret",
-    "alex.originator@xy-company.com": "password1",
-    "sam.viewer@xy-company.com": "password2",
-    "morgan.twofactor@xy-company.com": "password3",
-}
+# The demo accounts' plain secrets and passwords (access_service/README.md lists them): the
+# reference server's own default file.
+DEMO_SECRETS: dict[str, str] = json.loads(
+    (SPRING_SERVER_DIR / "src" / "main" / "resources" / "demo-secrets.json").read_text()
+)
 
 
 @dataclass(frozen=True)
-class TestClient:
+class ExtraClient:
     """A client the tests add to the demo data: the first demo client's fields but these."""
 
     client_id: str
@@ -49,8 +42,8 @@ class TestClient:
 
 
 # Access tokens that run out within a test (refresh then works), and refresh tokens that do.
-SHORT_ACCESS = TestClient("shortAccessClient", "shortAccessClientSecret", access_token_validity=2)
-SHORT_REFRESH = TestClient(
+SHORT_ACCESS = ExtraClient("shortAccessClient", "shortAccessClientSecret", access_token_validity=2)
+SHORT_REFRESH = ExtraClient(
     "shortRefreshClient",
     "shortRefreshClientSecret",
     access_token_validity=1,
