@@ -574,6 +574,11 @@ case("authorize: state with a raw plus")(
         s, f"response_type=code&client_id={EXAMPLE[0]}&redirect_uri={REDIRECT}&state=a+b%2Bc"
     )
 )
+case("authorize: state that is not UTF-8")(
+    lambda s: authorize(
+        s, f"response_type=code&client_id={EXAMPLE[0]}&redirect_uri={REDIRECT}&state=caf%E9"
+    )
+)
 case("authorize: PKCE challenge")(
     lambda s: authorize(
         s,
