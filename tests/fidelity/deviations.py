@@ -1,6 +1,6 @@
 """Where the emulator answers differently from the real Spring Security OAuth2 2.4.0 server on
 purpose: the one list of them. tests/fidelity/test_differential.py reads it (a case named here
-must still differ, so the list cannot go stale) and access_service/README.md explains each.
+must still differ, so the list cannot go stale) and docs/emulator.md explains each.
 """
 
 DEVIATIONS: dict[str, str] = {

@@ -23,7 +23,7 @@ SPRING_SERVER_DIR = ROOT / "tests" / "fidelity" / "spring-server"
 JAR = SPRING_SERVER_DIR / "target" / "reference-server.jar"
 DEMO_DATA = ROOT / "access_service" / "demo_data.json"
 
-# The demo accounts' plain secrets and passwords (access_service/README.md lists them): the
+# The demo accounts' plain secrets and passwords (docs/emulator.md lists them): the
 # reference server's own default file.
 DEMO_SECRETS: dict[str, str] = json.loads(
     (SPRING_SERVER_DIR / "src" / "main" / "resources" / "demo-secrets.json").read_text()
