@@ -83,6 +83,8 @@ def run_environment(ports: dict[str, int], environ: dict[str, str]) -> dict[str,
         "COCOON_TOKEN_KEY_URL": f"{access_service}/api/oauth/token_key",
         "COCOON_LOGOUT_URL": f"{access_service}/logout",
         "PORTAL_BIND": f"127.0.0.1:{ports['PORT']}",
+        # A changed view, template or stylesheet shows without a restart.
+        "PORTAL_RELOAD": "on",
         # One per portal port, so two `make run`s (or the docs test) do not share one.
         "PROMETHEUS_MULTIPROC_DIR": str(RUN_DIR / f"metrics-{ports['PORT']}"),
     }
