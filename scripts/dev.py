@@ -63,6 +63,15 @@ def port_taken(port: int) -> bool:
     return False
 
 
+def free_port_after(port: int, avoid: set[int]) -> int | None:
+    """The first port above `port` that nothing holds and `avoid` does not name (the run's other
+    ports), among the next hundred; None when all of them are taken."""
+    for candidate in range(port + 1, min(port + 101, 65536)):
+        if candidate not in avoid and not port_taken(candidate):
+            return candidate
+    return None
+
+
 def run_environment(ports: dict[str, int], environ: dict[str, str]) -> dict[str, str]:
     """The environment of the three processes: this run's settings, then the caller's own
     COCOON_*, GUNICORN_* and LOG_LEVEL, which win (e.g. to try another access-service)."""
@@ -126,10 +135,11 @@ def main() -> int:
     for variable, port in ports.items():
         if port_taken(port):
             what, _ = PORTS[variable]
-            other = port + 1
+            other = free_port_after(port, set(ports.values()))
+            advice = f", e.g. `make run {variable}={other}` (free now)" if other else ""
             print(
                 f"make run: port {port} ({what}) is already in use. Stop whatever holds it, or "
-                f"choose another port with {variable}, e.g. `make run {variable}={other}`.",
+                f"choose another port with {variable}{advice}.",
                 file=sys.stderr,
             )
             return 1

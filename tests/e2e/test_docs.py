@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -264,13 +265,23 @@ def test_make_run_prints_the_moved_url_and_signs_in(stack):
     assert profile.status_code == 200 and "alex.originator@xy-company.com" in profile.text
 
 
-def test_a_taken_port_is_named_with_the_setting_that_moves_it(tmp_path):
-    import socket
+def held(port: int) -> socket.socket | None:
+    """A socket listening on port, or None when something else holds it."""
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", port))
+    except OSError:
+        holder.close()
+        return None
+    holder.listen()
+    return holder
 
+
+def test_a_taken_port_is_named_with_a_free_one_to_move_it_to(tmp_path):
+    """Redis' port and the next one are both taken: the message suggests one that is free."""
     portal, access_service, redis = distinct_free_ports(3)
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", redis))
-        holder.listen()
+    holders = [held(redis), held(redis + 1)]
+    try:
         result = subprocess.run(
             [
                 *("make", "--no-print-directory", "run", f"PORT={portal}"),
@@ -282,9 +293,19 @@ def test_a_taken_port_is_named_with_the_setting_that_moves_it(tmp_path):
             text=True,
             timeout=60,
         )
+    finally:
+        for holder in holders:
+            if holder is not None:
+                holder.close()
     assert result.returncode != 0
     assert f"port {redis} (Redis) is already in use" in result.stderr
-    assert f"make run REDIS_PORT={redis + 1}" in result.stderr
+    suggested = re.search(r"`make run REDIS_PORT=(\d+)` \(free now\)", result.stderr)
+    assert suggested, result.stderr
+    port = int(suggested.group(1))
+    assert port > redis + 1 and port not in (portal, access_service)
+    holder = held(port)
+    assert holder is not None, f"the suggested port {port} is taken"
+    holder.close()
 
 
 def test_one_ctrl_c_stops_everything_and_leaves_nothing_running(stack):
