@@ -111,6 +111,12 @@ def run_environment(ports: dict[str, int], environ: dict[str, str]) -> dict[str,
 def banner(env: dict[str, str]) -> str:
     line = "=" * 72
     portal = f"http://127.0.0.1:{env['PORT']}"
+    emulator_port = env["ACCESS_SERVICE_PORT"]
+    moved = (
+        ""
+        if emulator_port == str(PORTS["ACCESS_SERVICE_PORT"][1])
+        else (f" ACCESS_SERVICE_PORT={emulator_port}")
+    )
     return "\n".join(
         [
             line,
@@ -123,6 +129,8 @@ def banner(env: dict[str, str]) -> str:
             "                       its secret (see docs/running.md)",
             "  The approval page    COCOON_CLIENT_ID=approvalClientApplication \\",
             "                       COCOON_CLIENT_SECRET=approvalClientApplicationSecret make run",
+            f"  Platform outage      make emulator-down{moved}   (in another terminal;",
+            f"                       Redis and the portal run on), make emulator-up{moved}",
             "  Stop everything      Ctrl-C",
             line,
         ]
