@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from app.auth.platform import forget_person, remember_person, remembered_person, user_api
 from app.cocoon.errors import (
+    AccessServiceError,
     NotFound,
     NotPermitted,
     PlatformUnavailable,
@@ -50,7 +51,12 @@ def _utc(timestamp: float) -> tuple[str, str]:
 def index() -> str:
     """Home: a sign-in button, or who you are, by the name the profile greets you by."""
     user = signed_in_user()
-    known = person() if user is not None else None
+    known = None
+    if user is not None:
+        try:
+            known = person()
+        except AccessServiceError as exc:  # a renewal due that failed: home greets all the same
+            log.info("home without the account's name for now: %s", exc)
     return render_template("pages/index.html", user=user, name=greeting_name(known, user))
 
 
