@@ -48,6 +48,13 @@ def sign_in_form(page, user: tuple[str, str] = ALEX) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def sign_out(page, portal_url: str) -> None:
+    """Sign out, so that no session of this test is left on the shared portal for the tests
+    that count alex's sessions there (tests/e2e/test_browser_account.py)."""
+    page.locator("header").get_by_role("button", name="Sign out").click()
+    page.wait_for_url(portal_url + "/signed-out**")
+
+
 @VIEWPORTS
 def test_the_approval_page_says_everything_in_words(browser, phone, approval_portal):
     page = new_page(browser, phone)
@@ -98,6 +105,7 @@ def test_a_refused_detail_names_its_field_and_the_example_of_its_hint(browser, p
     examples = re.findall(r"\+[\d ]*\d", message)
     assert examples and all(example in hint for example in examples), (message, hint)
     assert axe_violations(page) == []
+    sign_out(page, portal.url)
     page.context.close()
 
 
@@ -111,6 +119,7 @@ def test_home_and_profile_greet_by_the_same_name(browser, portal):
     assert page.locator("h1").inner_text() == "Hello, Alex Originator"
     page.goto(portal.url + "/")
     assert page.locator("h1").inner_text() == "Welcome, Alex Originator"
+    sign_out(page, portal.url)
     page.context.close()
 
 
