@@ -324,11 +324,55 @@ def test_dev_nginx_matches_the_compose_stack() -> None:
     assert "http://portal:5000" in conf and "http://access-service:9000" in conf
     nginx = compose()["services"]["nginx"]
     mounts = {v.split(":")[1]: v.split(":")[0] for v in nginx["volumes"]}
-    assert mounts["/etc/nginx/conf.d/default.conf"] == "./deploy/nginx/dev.conf"
+    # A template of the nginx image: its entrypoint sources the executable
+    # /docker-entrypoint.d/*.envsh in order, then (its own 20-envsubst-on-templates.sh) writes
+    # templates/NAME.template to conf.d/NAME with the variables they set filled in.
+    assert mounts["/etc/nginx/templates/default.conf.template"] == "./deploy/nginx/dev.conf"
+    scripts = {
+        Path(target).name: source
+        for target, source in mounts.items()
+        if target.startswith("/docker-entrypoint.d/")
+    }
+    assert list(scripts.values()) == ["./deploy/nginx/dns-resolver.envsh"]
+    assert next(iter(scripts)) < "20-envsubst-on-templates.sh"
+    assert next(iter(scripts)).endswith(".envsh")
+    assert (ROOT / "deploy/nginx/dns-resolver.envsh").stat().st_mode & 0o111 == 0o111
+    assert set(re.findall(r"\$\{(\w+)\}", conf)) == {"NGINX_RESOLVER"}
+    assert "export NGINX_RESOLVER" in (DEPLOY / "nginx" / "dns-resolver.envsh").read_text()
     assert "/etc/nginx/certs" in mounts
     for path in re.findall(r"ssl_certificate(?:_key)?\s+(\S+);", conf):
         assert path.rsplit("/", 1)[0] == "/etc/nginx/certs"
         assert path.rsplit("/", 1)[1] in ("localhost.crt", "localhost.key")
+
+
+@pytest.mark.parametrize(
+    "resolv_conf, resolver",
+    [
+        # podman: its own DNS (on the network's gateway) first, then the host's nameservers,
+        # which know nothing of the services' names.
+        ("search dns.podman\nnameserver 172.28.53.1\nnameserver 10.255.255.53\n", "172.28.53.1"),
+        ("nameserver 127.0.0.11\noptions ndots:0\n", "127.0.0.11"),  # Docker's embedded DNS
+        ("# comment\nnameserver fd00::1\nnameserver 10.0.0.2\n", "[fd00::1]"),
+    ],
+    ids=["podman", "docker", "ipv6"],
+)
+def test_dev_nginx_resolver_is_the_engines_dns(resolv_conf, resolver, tmp_path: Path) -> None:
+    """dns-resolver.envsh, sourced as the nginx image sources it, on a copy of resolv.conf."""
+    (tmp_path / "resolv.conf").write_text(resolv_conf)
+    script = (DEPLOY / "nginx" / "dns-resolver.envsh").read_text()
+    command = "' /etc/resolv.conf)"  # the file the script reads, at the end of its awk line
+    assert script.count(command) == 1
+    (tmp_path / "script.envsh").write_text(
+        script.replace(command, f"' {tmp_path / 'resolv.conf'})")
+    )
+    result = subprocess.run(
+        ["sh", "-c", f". {tmp_path / 'script.envsh'} && sh -c 'echo \"$NGINX_RESOLVER\"'"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    )
+    assert result.stdout.strip() == resolver
 
 
 def test_dev_certificate_is_made_once(tmp_path: Path) -> None:
