@@ -205,6 +205,16 @@ def test_waits_are_on_services_that_can_be_waited_for() -> None:
                 assert "healthcheck" in services[target] or "build" in services[target], target
 
 
+def test_the_portal_is_given_time_to_finish_its_requests_on_stop() -> None:
+    """Docker's and podman's default stop timeout (10 s) is shorter than gunicorn's
+    graceful_timeout: requests in flight at a restart would be killed."""
+    grace = compose()["services"]["portal"]["stop_grace_period"]
+    assert re.fullmatch(r"\d+s", grace)
+    conf = (ROOT / "config" / "gunicorn.conf.py").read_text()
+    graceful_timeout = int(re.search(r"^graceful_timeout = (\d+)$", conf, re.M)[1])
+    assert int(grace.removesuffix("s")) > graceful_timeout
+
+
 def test_mounted_and_env_files_exist() -> None:
     for name, service in compose()["services"].items():
         env_files = service.get("env_file", [])
