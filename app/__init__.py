@@ -13,33 +13,22 @@ from types import TracebackType
 
 from flask import Flask
 
-from app import (
-    account,
-    auth,
-    cli,
-    errors,
-    health,
-    logs,
-    metrics_view,
-    pages,
-    platform_errors,
-    security,
-    templating,
-)
+from app import account, auth, cli, pages
 from app.cocoon.grants import Grants
 from app.components import build_components
 from app.extensions import csrf
 from app.redis_client import RedisStore, make_redis
-from app.session_cache import make_session_cache
-from app.session_store import KEY_PREFIX, SessionStore
-from app.sessions import PortalSessionInterface
+from app.sessions.cache import make_session_cache
+from app.sessions.interface import PortalSessionInterface
+from app.sessions.store import KEY_PREFIX, SessionStore
+from app.web import errors, health, logs, metrics_view, platform_errors, security, templating
 from config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class Portal(Flask):
-    """Flask, less one traceback: a Redis outage is logged once, as one line, by app/errors.py
+    """Flask, less one traceback: a Redis outage is logged once, as one line, by app/web/errors.py
     (an error saving the session reaches Flask wrapped in a 500 and would otherwise log a
     traceback on every request until Redis is back)."""
 

@@ -18,12 +18,12 @@ from app.cocoon.keys import TokenVerifier
 from app.cocoon.refresh import RefreshCoordinator
 from app.cocoon.sealing import TokenSealer, derive_key
 from app.cocoon.summaries import AccountSummaries
-from app.rate_limits import RateLimit, storage
 from app.redis_client import RedisStore
-from app.security import AddressAllowList
-from app.session_cache import SessionCache
-from app.sessions import PortalSessionInterface
-from app.user_sessions import UserSessions
+from app.sessions.cache import SessionCache
+from app.sessions.interface import PortalSessionInterface
+from app.sessions.user_sessions import UserSessions
+from app.web.rate_limits import RateLimit, storage
+from app.web.security import AddressAllowList
 from config import Settings
 
 

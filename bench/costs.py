@@ -18,8 +18,9 @@ from typing import Any
 from flask import Flask, g
 from werkzeug.test import EnvironBuilder
 
-from app import create_app, logs, security
+from app import create_app
 from app.pages import views
+from app.web import logs, security
 from config import Settings
 from tests.support.auth import AuthActions, portal_client
 

@@ -67,7 +67,7 @@ logconfig_dict = {
         "gunicorn.error": {"handlers": ["stdout"], "level": loglevel.upper(), "propagate": False}
     },
 }
-# The X-Forwarded-* headers are handled by the app (app/security.py), from FORWARDED_ALLOW_IPS.
+# The X-Forwarded-* headers are handled by the app (app/web/security.py), from FORWARDED_ALLOW_IPS.
 forwarded_allow_ips = ",".join(settings.forwarded_allow_ips)
 proxy_allow_ips = "127.0.0.1"
 

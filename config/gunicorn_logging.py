@@ -1,4 +1,5 @@
-"""gunicorn's logger without its access log: the app writes its own request lines (app/logs.py)."""
+"""gunicorn's logger without its access log: the app writes its own request lines
+(app/web/logs.py)."""
 
 from datetime import timedelta
 from typing import Any

@@ -170,7 +170,7 @@ def bind_address(raw: str) -> str:
 
 
 def rate_limit(raw: str) -> str:
-    """A rate in the `limits` library's notation (app/rate_limits.py counts it), such as
+    """A rate in the `limits` library's notation (app/web/rate_limits.py counts it), such as
     60/minute, several separated by `;`, each above zero."""
     expected = "a rate such as 60/minute or 10/second;300/hour"
     try:

@@ -9,8 +9,8 @@ from werkzeug.wrappers import Response
 
 from app.account.blueprint import bp, notice
 from app.auth.platform import user_api
-from app.auth.session_tokens import login_required
 from app.cocoon.resources import Approval
+from app.sessions.tokens import login_required
 
 
 @bp.route("/applications", methods=["GET", "POST"])

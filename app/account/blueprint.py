@@ -1,9 +1,9 @@
 """The `account` blueprint, and what its pages share: the notice shown after a redirect.
 
 A view reads as: login_required -> user_api() (app/auth/platform.py) -> template. Errors of the
-platform other than a refused change become pages in app/errors.py; a refused change (400) is
+platform other than a refused change become pages in app/web/errors.py; a refused change (400) is
 shown beside the field it concerns, with what the person typed. A form sent after its session
-ended comes back to its page as a GET (app/errors.py, app/auth/session_tokens.py), and the
+ended comes back to its page as a GET (app/web/errors.py, app/sessions/tokens.py), and the
 page says the change was not saved.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from app.auth.session_tokens import UNSAVED
+from app.sessions.tokens import UNSAVED
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -7,9 +7,9 @@ from werkzeug.wrappers import Response
 
 from app.account.blueprint import bp, notice
 from app.auth.platform import remember_person, user_api
-from app.auth.session_tokens import login_required
 from app.cocoon.errors import Rejected
 from app.cocoon.resources import Account, AccountDetails, role_names
+from app.sessions.tokens import login_required
 
 # The four details by their names on the platform: label, autocomplete token (WCAG 1.3.5),
 # input type and hint.

@@ -8,9 +8,9 @@ from werkzeug.wrappers import Response
 
 from app.account.blueprint import bp, notice
 from app.auth.platform import user_api
-from app.auth.session_tokens import login_required
 from app.cocoon.errors import Rejected
 from app.cocoon.resources import NotificationPreference
+from app.sessions.tokens import login_required
 
 
 @bp.route("/notifications", methods=["GET", "POST"])

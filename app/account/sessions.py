@@ -1,7 +1,7 @@
 """Sessions: the person's signed-in sessions of this portal, each of which can be ended, and
 "Sign out everywhere", which ends them all and asks the platform to end the person's sessions in
-other applications (PUT /users/me/expire). The index: app/user_sessions.py; the endings:
-app/auth/endings.py."""
+other applications (PUT /users/me/expire). The index: app/sessions/user_sessions.py; the endings:
+app/sessions/endings.py."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ from flask import g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.account.blueprint import bp, notice
-from app.auth import endings
 from app.auth.platform import user_api
-from app.auth.session_tokens import SEEN_AT, device_of, login_required
 from app.auth.views import to_platform_sign_out
 from app.cocoon.errors import AccessServiceError, PlatformError
 from app.components import components
-from app.session_store import STARTED_AT
-from app.sessions import current_interface, current_session
-from app.user_sessions import LiveSession, UserSessions
+from app.sessions import endings
+from app.sessions.interface import current_interface, current_session
+from app.sessions.store import STARTED_AT
+from app.sessions.tokens import SEEN_AT, device_of, login_required
+from app.sessions.user_sessions import LiveSession, UserSessions
 
 log = logging.getLogger(__name__)
 

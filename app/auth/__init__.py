@@ -1,4 +1,4 @@
-"""Signing in and out (blueprint `auth`), and the session's tokens."""
+"""Signing in and out (blueprint `auth`): /login, /authcallback, /logout, /signed-out."""
 
 from app.auth.views import bp
 

@@ -5,7 +5,7 @@ login_required), and what a page may keep of the person's account in their sessi
 
 The token comes from the session's grant: refreshed first when about to expire, renewed once
 after a 401, both under the grant's refresh lock, the same one pages use. What the calls raise
-(app/cocoon/errors.py) becomes a page in app/errors.py; SessionOver ends the session there and
+(app/cocoon/errors.py) becomes a page in app/web/errors.py; SessionOver ends the session there and
 sends the person through sign-in.
 """
 
@@ -15,12 +15,12 @@ from typing import Any
 
 from flask import g, session
 
-from app.auth.session_tokens import GrantTokenStore, adopt, fresh_tokens
 from app.cocoon.api import UserApi
 from app.cocoon.refresh import SessionGone
 from app.cocoon.resources import Account
 from app.components import components
-from app.user_sessions import GRANT
+from app.sessions.tokens import GrantTokenStore, adopt, fresh_tokens
+from app.sessions.user_sessions import GRANT
 
 # The person's name and roles from GET /users/me, kept for the profile's greeting (so that a
 # profile page costs no call to the platform); the account pages renew it whenever they read it.

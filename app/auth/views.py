@@ -2,8 +2,8 @@
 
 A sign-in reads top to bottom: `login` records a pending sign-in (app/auth/pending.py) and
 sends the browser to the access-service; `callback` takes it back, swaps the code for tokens
-(app/cocoon/client.py) and stores them in a new session (app/auth/session_tokens.py). What the
-access-service can answer besides tokens becomes an error page in app/errors.py.
+(app/cocoon/client.py) and stores them in a new session (app/sessions/tokens.py). What the
+access-service can answer besides tokens becomes an error page in app/web/errors.py.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.auth import endings, pending
-from app.auth.session_tokens import sign_in
+from app.auth import pending
 from app.components import components
-from app.metrics import SIGN_IN_FAILURES, SIGN_INS
-from app.security import origin, safe_next, url_with_next
+from app.sessions import endings
+from app.sessions.tokens import sign_in
+from app.web.metrics import SIGN_IN_FAILURES, SIGN_INS
+from app.web.security import origin, safe_next, url_with_next
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,8 @@ def _redirect_uri() -> str:
 def login() -> Response:
     """Send the browser to the access-service's sign-in, with a fresh state and PKCE.
 
-    Counted first against LOGIN_RATE_LIMIT, per client address (app/rate_limits.py raises the
-    429 that app/errors.py shows)."""
+    Counted first against LOGIN_RATE_LIMIT, per client address (app/web/rate_limits.py raises the
+    429 that app/web/errors.py shows)."""
     components().login_limit.hit(request.remote_addr, cost=_login_cost())
     next_path = safe_next(request.args.get("next")) or url_for("pages.profile")
     portal_origin = _portal_origin()
@@ -115,7 +116,7 @@ def callback() -> Response | tuple[str, int]:
     code = request.args.get("code", "")
     if not code or len(code) > 512:
         return _refuse(400, "code", "The sign-in response carried no authorization code.")
-    # Errors from here on (refused, unusable, unverifiable, unreachable) are app/errors.py's.
+    # Errors from here on (refused, unusable, unverifiable, unreachable) are app/web/errors.py's.
     tokens = parts.client.exchange_code(code, started.redirect_uri, started.code_verifier)
     if parts.verifier is not None:
         parts.verifier.verify(tokens.access_token)

@@ -10,7 +10,7 @@
 | AccessServiceUnavailable   | nobody's, for now    | 503 "try again in a moment"                 |
 
 The platform's user API (app/cocoon/api.py) ends in a PlatformError instead (pages:
-app/platform_errors.py): SessionOver (signed out, through sign-in back to the page),
+app/web/platform_errors.py): SessionOver (signed out, through sign-in back to the page),
 NotPermitted (403), NotFound (404), Rejected (400, shown beside its form field),
 PlatformUnavailable (503) or UnusableAnswer (502).
 

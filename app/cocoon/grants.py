@@ -8,17 +8,17 @@ holding copies would then spend the one refresh token in turn, each ending the o
 token, and revoking it at one sign-out would end the other session. So a session holds the id
 of a grant; two sessions with the same refresh token hold the same grant; the refresh lock
 (app/cocoon/refresh.py) is the grant's; and a sign-out revokes the refresh token only when no
-other live session holds its grant (app/auth/endings.py). On a platform that issues tokens per
+other live session holds its grant (app/sessions/endings.py). On a platform that issues tokens per
 sign-in (the default), every session has a grant of its own and nothing is shared.
 
-A worker may keep the grants it has read (`cache`, app/session_cache.py: Redis tells it of every
+A worker may keep the grants it has read (`cache`, app/sessions/cache.py: Redis tells it of every
 change), so a page whose session and grant it has read asks Redis nothing; the refresh lock
 always reads Redis itself (`load`).
 
 A grant is named by its first refresh token: its id is that token's keyed reference (a 128-bit
-HMAC, app/references.py: Redis holds no token in the clear), so a sign-in finds the grant its
-refresh token already belongs to by the name alone. A grant whose tokens came without a refresh
-token gets 128 random bits. Either way 22 characters.
+HMAC, app/sessions/references.py: Redis holds no token in the clear), so a sign-in finds the
+grant its refresh token already belongs to by the name alone. A grant whose tokens came without
+a refresh token gets 128 random bits. Either way 22 characters.
 
 Keys, one fact each, single-key commands only (any Redis Cluster slot will do):
 - `portal:grant:<id>`: the sealed TokenSet (app/cocoon/sealing.py);
@@ -44,8 +44,8 @@ from collections.abc import Callable
 from app.cocoon.sealing import TokenSealer
 from app.cocoon.tokens import TokenSet
 from app.redis_client import RedisStore
-from app.references import previous_reference, reference
-from app.session_cache import SessionCache
+from app.sessions.cache import SessionCache
+from app.sessions.references import previous_reference, reference
 
 PREFIX = "portal:"
 CACHED_FOR = 60.0  # seconds a worker serves a grant it has read without asking Redis, at most

@@ -58,7 +58,7 @@ def tokens_due(tokens: TokenSet, now: float, max_leeway: float) -> bool:
 
 class TokenStore(Protocol):
     """Where one session's tokens are kept: its grant, which the user's sessions holding the
-    same refresh token share (app/cocoon/grants.py, app/auth/session_tokens.py).
+    same refresh token share (app/cocoon/grants.py, app/sessions/tokens.py).
     """
 
     @property

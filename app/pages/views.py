@@ -12,7 +12,6 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from app.auth.platform import forget_person, remember_person, remembered_person, user_api
-from app.auth.session_tokens import login_required, signed_in_user
 from app.cocoon.errors import (
     NotFound,
     NotPermitted,
@@ -21,7 +20,8 @@ from app.cocoon.errors import (
     UnusableAnswer,
 )
 from app.cocoon.resources import role_names
-from app.templating import render_cached
+from app.sessions.tokens import login_required, signed_in_user
+from app.web.templating import render_cached
 
 log = logging.getLogger(__name__)
 

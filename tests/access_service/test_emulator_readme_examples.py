@@ -7,7 +7,6 @@ test's own emulator, so `users/me/expire` ends nobody else's tokens).
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,11 +14,16 @@ import pytest
 
 from tests.access_service.helpers import APPROVAL, DOC_REDIRECT, Browser
 from tests.support.processes import AccessService
+from tests.support.tools import command
 
 README = Path(__file__).resolve().parents[2] / "access_service" / "README.md"
 MAKE_RUN = "http://127.0.0.1:9000"
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+
+@pytest.fixture(autouse=True)
+def curl() -> str:
+    """curl, which these examples are written for (tools.command)."""
+    return command("curl")
 
 
 def user_api_examples() -> list[str]:

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from app import create_app
-from app.logs import ACCESS_LINES
+from app.web.logs import ACCESS_LINES
 from config import Settings
 
 

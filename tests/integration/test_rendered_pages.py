@@ -1,4 +1,4 @@
-"""The cache of rendered pages (app/templating.py: render_cached): a page served from it is
+"""The cache of rendered pages (app/web/templating.py: render_cached): a page served from it is
 the page rendering would give, for this session only, and a change of anything it shows is a
 new page."""
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment, FileSystemLoader, meta
 
-from app import templating
-from app.templating import render_cached, rendered_page
+from app.web import templating
+from app.web.templating import render_cached, rendered_page
 from tests.support.auth import AuthActions, portal_client
 
 ROOT = Path(__file__).resolve().parents[2]

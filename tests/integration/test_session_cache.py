@@ -1,4 +1,4 @@
-"""The worker's session cache (app/session_cache.py) against a real Redis: what Redis says
+"""The worker's session cache (app/sessions/cache.py) against a real Redis: what Redis says
 changed is never served, a lost channel empties and bypasses the cache, the timeouts hold."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import msgspec
 import pytest
 from redis import Redis
 
-from app import invalidations
-from app.session_cache import SessionCache
-from app.session_store import STARTED_AT, SessionStore
+from app.sessions import invalidations
+from app.sessions.cache import SessionCache
+from app.sessions.store import STARTED_AT, SessionStore
 from tests.support.processes import RedisServer
 
 PREFIX = "test:cached:"

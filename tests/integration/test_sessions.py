@@ -1,4 +1,5 @@
-"""The session interface (app/sessions.py) on its own: a bare Flask app and a real Redis."""
+"""The session interface (app/sessions/interface.py) on its own: a bare Flask app and a real
+Redis."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from app.session_store import STARTED_AT, SessionStore
-from app.sessions import SESSION_ID, PortalSessionInterface, SessionStoreUnavailable
+from app.sessions.interface import SESSION_ID, PortalSessionInterface, SessionStoreUnavailable
+from app.sessions.store import STARTED_AT, SessionStore
 from tests.support.processes import free_port
 
 IDLE = 600

@@ -1,4 +1,4 @@
-"""The access line the portal writes for every request (app/logs.py: AccessLog), around plain
+"""The access line the portal writes for every request (app/web/logs.py: AccessLog), around plain
 WSGI apps: what it logs, what it echoes, and that a failing app is still logged."""
 
 import io
@@ -13,7 +13,7 @@ import pytest
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
-from app.logs import ACCESS_LOGGER, ROUTE_KEY, USER_KEY, AccessLines, AccessLog
+from app.web.logs import ACCESS_LOGGER, ROUTE_KEY, USER_KEY, AccessLines, AccessLog
 
 SECRET = "unit-secret-key-0123456789abcdef0123456789"
 
@@ -129,7 +129,7 @@ def test_lines_are_written_without_a_flush_call(lines):
 
 def test_lines_left_are_written_when_the_process_exits():
     program = (
-        "import sys; from app.logs import AccessLines\n"
+        "import sys; from app.web.logs import AccessLines\n"
         "lines = AccessLines(); lines.FLUSH_EVERY = 3600\n"
         "lines.write('last words'); sys.exit(0)\n"
     )

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Request, Response
 
 from app.cocoon.errors import AccessServiceUnavailable
 from app.cocoon.keys import TokenVerificationError, TokenVerifier, parse_key_response
-from app.security import TrustedProxyFix
+from app.web.security import TrustedProxyFix
 from tests.support.clock import Clock
 from tests.support.tokens import make_jwt
 

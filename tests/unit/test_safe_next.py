@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.security import safe_next, url_with_next
+from app.web.security import safe_next, url_with_next
 from config.limits import MAX_URL_TARGET
 
 OPEN_REDIRECT_TRICKS = [

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from limits.storage import storage_from_string
 
 from app.cocoon.api import UserApi
-from app.rate_limits import RateLimit
+from app.web.rate_limits import RateLimit
 from config import ConfigurationError, Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request
 
-from app import metrics
 from app.components import components
+from app.web import metrics
 
 bp = Blueprint("metrics", __name__)
 

@@ -21,8 +21,8 @@ from typing import NamedTuple
 from flask import Flask, current_app, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
-from app.auth.session_tokens import signed_in_user
-from app.security import CSRF_FIELD
+from app.sessions.tokens import signed_in_user
+from app.web.security import CSRF_FIELD
 
 
 class Links(NamedTuple):

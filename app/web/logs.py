@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from flask import Flask, has_request_context, request
 
-from app.metrics import latency, request_counter
+from app.web.metrics import latency, request_counter
 from config.log_format import JsonFormatter, json_line
 
 # Query strings that carry secrets (code, state, tokens) are never logged.

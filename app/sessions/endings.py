@@ -3,7 +3,7 @@ a session the platform has ended (its refresh refused).
 
 Each deletes the session in Redis first, so its very next request, on any instance, finds no
 session and is sent through sign-in; then its entry in the user's index
-(app/user_sessions.py); then it releases the session's grant (app/cocoon/grants.py). The
+(app/sessions/user_sessions.py); then it releases the session's grant (app/cocoon/grants.py). The
 refresh token is revoked (RFC 7009) only when no other live session of the user holds the
 grant: with a platform that gives one person's browsers the same tokens, revoking them at one
 sign-out would end the other browser's session too.
@@ -18,8 +18,8 @@ from flask import session
 from app.cocoon.sealing import SealError
 from app.cocoon.tokens import TokenSet
 from app.components import components
-from app.sessions import current_interface, current_session
-from app.user_sessions import GRANT, LiveSession, UserSessions, session_user
+from app.sessions.interface import current_interface, current_session
+from app.sessions.user_sessions import GRANT, LiveSession, UserSessions, session_user
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Server-side sessions: the browser holds only a random session id.
 
 A session interface of our own, on Flask's `flask.sessions.SessionInterface`; the sessions
-themselves are in Redis (app/session_store.py: timeouts, and the worker's cache):
+themselves are in Redis (app/sessions/store.py: timeouts, and the worker's cache):
 - the id is `secrets.token_urlsafe(16)`: 128 random bits, well above the 64 bits of entropy
   that OWASP's Session Management Cheat Sheet asks of a session id at the least (guessing one
   live session among a million at a billion tries a second would take over 10^15 years). A
@@ -11,7 +11,7 @@ themselves are in Redis (app/session_store.py: timeouts, and the worker's cache)
   so cannot write a stale copy over tokens another request has just refreshed; and a session
   that was in Redis is written back only while it still is: one deleted meanwhile (signed out,
   or ended from another browser) stays deleted;
-- a Redis that cannot be reached gives an `unavailable` session (app/errors.py answers 503).
+- a Redis that cannot be reached gives an `unavailable` session (app/web/errors.py answers 503).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
 from app.redis_client import REDIS_DOWN
-from app.session_store import SessionStore
+from app.sessions.store import SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def current_session() -> PortalSession:
     Raises TypeError when the app does not use PortalSessionInterface.
     """
     if not isinstance(session, PortalSession):
-        raise TypeError("the session is not a PortalSession: see app/sessions.py")
+        raise TypeError("the session is not a PortalSession: see app/sessions/interface.py")
     return session
 
 

@@ -16,7 +16,6 @@ from werkzeug.exceptions import (
 )
 from werkzeug.wrappers import Response
 
-from app.auth.session_tokens import UNSAVED
 from app.cocoon.errors import (
     AccessServiceUnavailable,
     ClientConfigurationError,
@@ -24,11 +23,12 @@ from app.cocoon.errors import (
     TokenRefused,
 )
 from app.cocoon.keys import TokenVerificationError
-from app.logs import REQUEST_ID_KEY
-from app.metrics import REDIS_ERRORS, SIGN_IN_FAILURES
-from app.rate_limits import RateLimited
 from app.redis_client import REDIS_DOWN
-from app.sessions import SessionStoreUnavailable
+from app.sessions.interface import SessionStoreUnavailable
+from app.sessions.tokens import UNSAVED
+from app.web.logs import REQUEST_ID_KEY
+from app.web.metrics import REDIS_ERRORS, SIGN_IN_FAILURES
+from app.web.rate_limits import RateLimited
 
 log = logging.getLogger(__name__)
 

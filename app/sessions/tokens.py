@@ -5,8 +5,8 @@ the user's sessions that the platform gave the same refresh token), its user's n
 index of their sessions) and nothing else that repeats the tokens. Pages render from the account
 summary (user name, authorities, scopes, expiry; no token), read from the grant's seal once per
 worker and token set (app/cocoon/summaries.py), and decide from it whether a refresh is due; a
-worker that has read the session and its grant before asks Redis nothing (app/session_cache.py).
-The tokens themselves never leave the server. Ending sessions: app/auth/endings.py.
+worker that has read the session and its grant before asks Redis nothing (app/sessions/cache.py).
+The tokens themselves never leave the server. Ending sessions: app/sessions/endings.py.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from flask import g, redirect, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
-from app.auth import endings
-from app.auth.devices import describe
 from app.cocoon.errors import (
     AccessServiceError,
     AccessServiceUnavailable,
@@ -32,16 +30,20 @@ from app.cocoon.refresh import SessionGone, refresh_due
 from app.cocoon.sealing import SealError
 from app.cocoon.tokens import TokenSet
 from app.components import components
-from app.logs import log_user
-from app.metrics import REFRESHES
-from app.security import CSRF_FIELD, request_target, url_with_next
-from app.session_store import STARTED_AT
-from app.sessions import current_interface, current_session
-from app.user_sessions import GRANT, OLD_ACCOUNT, USER, session_user
+from app.sessions import endings
+from app.sessions.devices import describe
+from app.sessions.interface import current_interface, current_session
+from app.sessions.store import STARTED_AT
+from app.sessions.user_sessions import GRANT, OLD_ACCOUNT, USER, session_user
+from app.web.logs import log_user
+from app.web.metrics import REFRESHES
+from app.web.security import CSRF_FIELD, request_target, url_with_next
 
 log = logging.getLogger(__name__)
 
-DEVICE = "device"  # the browser at sign-in, in words ("Firefox on Windows", app/auth/devices.py)
+DEVICE = (
+    "device"  # the browser at sign-in, in words ("Firefox on Windows", app/sessions/devices.py)
+)
 # Where the previous release kept the browser's raw User-Agent instead (up to 512 characters):
 # read for the device until its sessions end.
 OLD_USER_AGENT = "user_agent"
@@ -218,7 +220,7 @@ def login_required(view: F) -> F:
     when due; current_tokens() gives them), or send the user through sign-in.
 
     Errors of the access-service other than a refused refresh reach the app's error pages
-    (app/errors.py) with the session kept.
+    (app/web/errors.py) with the session kept.
     """
 
     @functools.wraps(view)

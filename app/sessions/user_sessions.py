@@ -1,7 +1,7 @@
 """The per-user index of signed-in sessions: for the Sessions page and "Sign out everywhere".
 
 One sorted set per user, `portal:user-sessions:<reference>` (the user name's keyed reference,
-app/references.py: no name in a Redis key), whose members are session ids scored by sign-in
+app/sessions/references.py: no name in a Redis key), whose members are session ids scored by sign-in
 time (whole epoch seconds: an integer takes less room in the set than a fraction). What a
 session shows (device, last seen) lives in the session itself; the index only says which
 sessions to look at. It is kept exact:
@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.redis_client import RedisStore
-from app.references import previous_reference, reference
-from app.session_store import STARTED_AT, SessionStore
+from app.sessions.references import previous_reference, reference
+from app.sessions.store import STARTED_AT, SessionStore
 
-# What a signed-in session holds besides its times (the rest: app/auth/session_tokens.py).
+# What a signed-in session holds besides its times (the rest: app/sessions/tokens.py).
 GRANT = "grant"  # the id of its grant (app/cocoon/grants.py)
 USER = "user"  # its user's name, as the tokens give it ("" when they name nobody)
 # Where the release before kept a summary of the tokens (the user's name among it): read for

@@ -1,7 +1,7 @@
 """Sessions in Redis: one msgpack value per session, under `portal:session:<id>`.
 
 - The idle timeout is the key's TTL. Without a cache, reading a session slides it in the same
-  call (GETEX). With the worker's cache (app/session_cache.py), a page served from the cache
+  call (GETEX). With the worker's cache (app/sessions/cache.py), a page served from the cache
   asks Redis nothing, and a read from Redis slides the TTL only when it has fallen more than
   `slide_step` seconds below the idle timeout: each slide is a change, which Redis announces to
   every worker, so sliding on every read would empty every cache at once.
@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from app.redis_client import RedisStore
-from app.session_cache import SessionCache, Ticket
+from app.sessions.cache import SessionCache, Ticket
 
 log = logging.getLogger(__name__)
 

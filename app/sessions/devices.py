@@ -1,5 +1,5 @@
 """A browser's User-Agent in words ("Firefox on Windows"): what a session keeps of its browser
-(app/auth/session_tokens.py, a few bytes against a User-Agent's hundred or more) and the
+(app/sessions/tokens.py, a few bytes against a User-Agent's hundred or more) and the
 Sessions page shows.
 
 Only a rough guess, good enough for a person to tell their own browsers apart; the order of the

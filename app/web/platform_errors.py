@@ -1,5 +1,5 @@
 """What the platform's user API (app/cocoon/api.py) can end in, as the person sees it: a page
-in the portal's look (app/errors.py's), or, when the platform has ended the session, sign-in."""
+in the portal's look (app/web/errors.py's), or, when the platform has ended the session, sign-in."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import logging
 from flask import Flask
 from werkzeug.wrappers import Response
 
-from app.auth import endings
-from app.auth.session_tokens import to_sign_in
 from app.cocoon.errors import (
     NotFound,
     NotPermitted,
@@ -19,7 +17,9 @@ from app.cocoon.errors import (
     SessionOver,
     UnusableAnswer,
 )
-from app.errors import render_error
+from app.sessions import endings
+from app.sessions.tokens import to_sign_in
+from app.web.errors import render_error
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@ Redis round trip.
 
 Each entry is a key's stored bytes, by key, with the moment until which it may be served
 without asking Redis (epoch seconds of the session clock: for a session, until its idle
-timeout's next slide is due, see app/session_store.py). Redis tells of every change to a key
-under the tracked prefixes, wherever it is made (app/invalidations.py); before a request's
+timeout's next slide is due, see app/sessions/store.py). Redis tells of every change to a key
+under the tracked prefixes, wherever it is made (app/sessions/invalidations.py); before a request's
 first lookup the messages already received are applied, and while the channel is down or silent
 the cache answers nothing, so every page reads Redis.
 
@@ -28,8 +28,8 @@ from collections.abc import Callable
 from redis import Redis
 from redis.connection import AbstractConnection
 
-from app.invalidations import InvalidationChannel
 from app.redis_client import make_single_redis
+from app.sessions.invalidations import InvalidationChannel
 from config import Settings
 
 LOCK_WAIT = 0.05  # seconds a request waits for another thread's turn, then reads Redis
