@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -35,6 +34,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support import tools
 from tests.support.processes import ROOT, VENV_BIN
 
 IMAGES = ROOT / "tests" / "deploy" / "images"
@@ -65,25 +65,23 @@ BUILD_ARGS = [
 PORTAL_BUILD_ARGS = ["--format", "docker", *BUILD_ARGS]
 # The ports docker-compose.yml publishes (the demo's URLs name them).
 PUBLISHED_PORTS = (443, 9443)
-TOOLS = ("podman", "runc", "debootstrap")
-
-
-def unavailable(message: str) -> None:
-    """Skip the test, except in CI (CI=true), where a missing tool is a failure."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def check_tools() -> None:
-    """Root, podman, runc, debootstrap and podman-compose."""
+    """Root, podman with runc, its networks and their DNS, debootstrap and podman-compose."""
     if os.geteuid() != 0:
-        unavailable("tests/deploy needs root (rootful podman publishing ports 443 and 9443)")
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if missing:
-        unavailable(f"missing {', '.join(missing)}: apt-get install podman runc debootstrap")
+        # Not a tool a package brings: a failure, on a developer's machine too.
+        pytest.fail("tests/deploy needs root (rootful podman, publishing ports 443 and 9443)")
+    tools.command("podman")
+    tools.command("runc")
+    tools.command("debootstrap")
+    tools.command("iptables")
+    if not Path("/usr/lib/podman/netavark").exists():
+        tools.missing("podman's netavark", "netavark")
+    if not Path("/usr/lib/podman/aardvark-dns").exists():
+        tools.missing("podman's aardvark-dns", "aardvark-dns")
     if not (VENV_BIN / "podman-compose").exists():
-        unavailable("podman-compose is missing: pip install -r requirements-dev.txt")
+        pytest.fail("podman-compose is missing: pip install -r requirements-dev.txt")
 
 
 def check_ports() -> None:

@@ -235,7 +235,7 @@ def test_the_volumes_that_must_be_there_are() -> None:
     cert_folder = services["tls-cert"]["command"][-1]
     assert mounts(services["tls-cert"])[cert_folder] == "tls-cert"
     assert mounts(services["nginx"])["/etc/nginx/certs"] == "tls-cert"
-    conf = mounts(services["nginx"])["/etc/nginx/conf.d/default.conf"]
+    conf = mounts(services["nginx"])["/etc/nginx/templates/default.conf.template"]
     assert ROOT / conf == NGINX_DEV
     used = {source for s in services.values() for source in mounts(s).values()}
     assert named == {"redis-data", "access-service-key", "tls-cert"} == named & used
@@ -274,7 +274,7 @@ def test_mounted_and_env_files_exist() -> None:
         "portal": {"deploy/demo.env"},
         "access-service": {"deploy/access-service/demo-data.json"},
         "tls-cert": {"deploy/nginx/make_dev_cert.py"},
-        "nginx": {"deploy/nginx/dev.conf"},
+        "nginx": {"deploy/nginx/dev.conf", "deploy/nginx/dns-resolver.envsh"},
     }
     for name, paths in files.items():
         for path in paths:
