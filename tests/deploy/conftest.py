@@ -17,36 +17,43 @@ from tests.support.processes import ROOT
 HEALTH_CHECKED = ("redis", "portal", "access-service")
 
 
-def report(config, line: str) -> None:
-    """A line in pytest's own output (shown with -s or not), for the times of each phase."""
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(line)
+# What each phase took, and where the logs are: printed at the end of the run.
+PHASES: list[str] = []
+
+
+def report(line: str) -> None:
+    """A line for the summary at the end of pytest's output."""
+    PHASES.append(line)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if PHASES:
+        terminalreporter.section("deployment")
+        for line in PHASES:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
-def podman(request) -> Iterator[Podman]:
+def podman() -> Iterator[Podman]:
     """The test's podman, its stand-in images made (or found in the cache)."""
     with exclusive_cache() as podman:
         started = time.monotonic()
         podman.make_stand_ins()
-        report(
-            request.config, f"deploy: stand-in images ready in {time.monotonic() - started:.0f} s"
-        )
+        report(f"deploy: stand-in images ready in {time.monotonic() - started:.0f} s")
         yield podman
 
 
 @pytest.fixture(scope="session")
-def portal_image(podman, request) -> str:
+def portal_image(podman) -> str:
     """The portal's image, built from the Dockerfile as the compose file names it."""
     started = time.monotonic()
     image = podman.build_portal()
-    report(request.config, f"deploy: {image} built in {time.monotonic() - started:.0f} s")
+    report(f"deploy: {image} built in {time.monotonic() - started:.0f} s")
     return image
 
 
 @pytest.fixture(scope="session")
-def stack(podman, portal_image, request) -> Iterator[Stack]:
+def stack(podman, portal_image) -> Iterator[Stack]:
     """`podman-compose --profile dev up -d`, every health check passed; down (volumes too)
     at the end, every container's output kept in .run/test-deploy/compose.log."""
     started = time.monotonic()
@@ -55,15 +62,13 @@ def stack(podman, portal_image, request) -> Iterator[Stack]:
     try:
         for service in HEALTH_CHECKED:
             stack.wait_healthy(service)
-        report(
-            request.config, f"deploy: stack up and healthy in {time.monotonic() - started:.0f} s"
-        )
+        report(f"deploy: stack up and healthy in {time.monotonic() - started:.0f} s")
         yield stack
     finally:
         log = ROOT / ".run" / "test-deploy" / "compose.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(stack.logs())
-        report(request.config, f"deploy: the containers' output is in {log}")
+        report(f"deploy: the containers' output is in {log}")
         podman.compose("down", "--volumes", check=False)
 
 

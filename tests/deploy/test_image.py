@@ -133,7 +133,7 @@ def test_python_packages_are_the_runtime_requirements_only(podman, portal_image)
 
 def test_no_tool_and_no_os_package_beyond_the_base(podman, image_root: Path) -> None:
     found = [
-        str(directory / tool)
+        f"{directory}/{tool}"
         for directory in ("usr/bin", "usr/local/bin", "usr/sbin", "opt/venv/bin")
         for tool in TOOLS
         if (image_root / directory / tool).exists()

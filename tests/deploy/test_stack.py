@@ -53,26 +53,21 @@ def sign_in(page) -> None:
     assert page.locator("#user-name").inner_text() == USER[0]
 
 
-def open_page(page, url: str):
-    """page.goto(url), again when Chromium saw this machine's network change (a container's
-    interface made or removed, by a restart) and gave up on the navigation."""
-    for _ in range(5):
-        try:
-            return page.goto(url)
-        except PlaywrightError as error:
-            if "ERR_NETWORK_CHANGED" not in str(error):
-                raise
-    return page.goto(url)
-
-
 def wait_for_status(page, url: str, status: int, timeout: float = 90):
     """Open url until it answers status: the outage or the recovery may take a moment (after
-    a restart nginx keeps the portal's old address up to its resolver's valid=10s)."""
+    a restart nginx keeps the portal's old address up to its resolver's valid=10s). A failed
+    navigation counts as not yet: Chromium gives up on one when it sees this machine's network
+    change (ERR_NETWORK_CHANGED), as a container's interface is made or removed."""
     deadline = time.monotonic() + timeout
     while True:
-        response = open_page(page, url)
-        if response.status == status or time.monotonic() > deadline:
-            return response
+        try:
+            response = page.goto(url)
+        except PlaywrightError:
+            if time.monotonic() > deadline:
+                raise
+        else:
+            if response.status == status or time.monotonic() > deadline:
+                return response
         time.sleep(0.5)
 
 

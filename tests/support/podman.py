@@ -41,6 +41,9 @@ IMAGES = ROOT / "tests" / "deploy" / "images"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 # Where the test's podman keeps everything; `rm -rf` it to start from nothing.
 CACHE = Path(os.environ.get("DEPLOY_TEST_CACHE", "/var/cache/cocoon-portal-deploy-test"))
+# The running containers' state (on a tmpfs, emptied at boot), apart from the machine's own
+# podman's and from another CACHE's.
+RUN_DIR = Path("/run/cocoon-portal-deploy-test") / hashlib.sha256(bytes(CACHE)).hexdigest()[:8]
 BASE_IMAGE = "localhost/cocoon-deploy-test/bookworm:base"
 # What the base holds: enough for the python stand-in; apt-get adds the others' packages.
 DEBOOTSTRAP = [
@@ -104,6 +107,7 @@ def write_settings() -> dict[str, str]:
         "[engine]\n"
         'cgroup_manager = "cgroupfs"\n'
         'runtime = "runc"\n'
+        f'tmp_dir = "{RUN_DIR / "libpod"}"\n'
         "[network]\n"
         f'network_config_dir = "{CACHE / "networks"}"\n'
     )
@@ -111,7 +115,7 @@ def write_settings() -> dict[str, str]:
         "[storage]\n"
         'driver = "overlay"\n'
         f'graphroot = "{CACHE / "storage"}"\n'
-        'runroot = "/run/cocoon-portal-deploy-test"\n'
+        f'runroot = "{RUN_DIR / "storage"}"\n'
     )
     return {
         **os.environ,
