@@ -56,10 +56,9 @@ def portal_image(podman) -> str:
 def stack(podman, portal_image) -> Iterator[Stack]:
     """`podman-compose --profile dev up -d`, every health check passed; down (volumes too)
     at the end, every container's output kept in .run/test-deploy/compose.log."""
-    started = time.monotonic()
-    podman.compose("up", "--detach")
-    stack = Stack(podman)
+    started, stack = time.monotonic(), Stack(podman)
     try:
+        podman.compose("up", "--detach")
         for service in HEALTH_CHECKED:
             stack.wait_healthy(service)
         report(f"deploy: stack up and healthy in {time.monotonic() - started:.0f} s")

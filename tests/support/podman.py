@@ -212,7 +212,8 @@ class Podman:
             return
         if self.label(BASE_IMAGE) != wanted:
             with tempfile.TemporaryDirectory(dir=CACHE) as rootfs:
-                subprocess.run([*DEBOOTSTRAP, rootfs], check=True, capture_output=True)
+                made = subprocess.run([*DEBOOTSTRAP, rootfs], capture_output=True, text=True)
+                assert made.returncode == 0, f"debootstrap failed:\n{made.stdout[-3000:]}"
                 # apt's downloads and lists: the stand-ins' own apt-get update fetches them.
                 for leftover in ("var/cache/apt/archives", "var/lib/apt/lists"):
                     for path in (Path(rootfs) / leftover).glob("*"):
