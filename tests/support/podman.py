@@ -66,8 +66,6 @@ BUILD_ARGS = [
 # The Dockerfile's HEALTHCHECK survives only in Docker's image format (podman's default, OCI,
 # drops it with a warning); deploy/README.md says so.
 PORTAL_BUILD_ARGS = ["--format", "docker", *BUILD_ARGS]
-# The ports docker-compose.yml publishes (the demo's URLs name them).
-PUBLISHED_PORTS = (443, 9443)
 
 
 def check_tools() -> None:
@@ -88,8 +86,11 @@ def check_tools() -> None:
 
 
 def check_ports() -> None:
-    """The ports the compose file publishes, free on this machine."""
-    for port in PUBLISHED_PORTS:
+    """The ports the compose file publishes (the demo's URLs name them), free on this machine."""
+    services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    published = [int(str(p).split(":")[0]) for s in services.values() for p in s.get("ports", [])]
+    assert published, "docker-compose.yml publishes no port"
+    for port in published:
         with socket.socket() as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
