@@ -64,7 +64,7 @@ BUILD_ARGS = [
     "/etc/ssl/certs:/etc/ssl/certs:ro",
 ]
 # The Dockerfile's HEALTHCHECK survives only in Docker's image format (podman's default, OCI,
-# drops it with a warning); deploy/README.md says so.
+# drops it with a warning); docs/deploying.md says so.
 PORTAL_BUILD_ARGS = ["--format", "docker", *BUILD_ARGS]
 
 
