@@ -33,8 +33,8 @@ ACCOUNT_PAGES = {
 
 @pytest.fixture()
 def page(browser, stack) -> Iterator:
-    """A fresh browser context that accepts the stack's self-signed certificate, as the README
-    tells a person to (test_tls_is_the_stacks_own_certificate checks which one it is)."""
+    """A fresh browser context that accepts the stack's self-signed certificate, as the docs
+    tell a person to (test_tls_is_the_stacks_own_certificate checks which one it is)."""
     context = browser.new_context(ignore_https_errors=True)
     context.set_default_timeout(15_000)
     yield context.new_page()
