@@ -199,11 +199,13 @@ class Podman:
         return (self.inspect(image, kind="image")[0].get("Labels") or {}).get(RECIPE_LABEL)
 
     def remove_everything(self) -> None:
-        """What an earlier run left (it may have been killed): containers, volumes, networks.
-        Only in the test's own storage; images stay, they are the cache."""
+        """What an earlier run left (it may have been killed): containers, volumes, networks,
+        and the untagged images of earlier builds once three days old (the recent ones are the
+        layer cache). Only in the test's own storage; the tagged images are the cache."""
         self.run("rm", "--all", "--force", "--volumes", check=False)
         self.run("volume", "prune", "--force", check=False)
         self.run("network", "prune", "--force", check=False)
+        self.run("image", "prune", "--force", "--filter", "until=72h", check=False)
 
     def make_stand_ins(self) -> None:
         """The base and the stand-ins, unless CACHE holds them for this recipe."""
