@@ -66,10 +66,11 @@ class UserApi:
 
     @classmethod
     def from_settings(cls, settings: Settings, tokens: BearerTokens) -> Self:
-        """The user API of COCOON_ACCESS_SERVICE_URL, with HTTP_CONNECT/READ_TIMEOUT (an
-        instance of the class it is called on, so a subclass gets one of its own)."""
+        """The user API of COCOON_BACKCHANNEL_URL (else COCOON_ACCESS_SERVICE_URL), with
+        HTTP_CONNECT/READ_TIMEOUT: an instance of the class it is called on, so a subclass
+        (`user_api(MyUserApi)`) gets one of its own."""
         return cls(
-            settings.access_service_url + "/api/v1",
+            settings.user_api_url,
             tokens,
             settings.http_connect_timeout,
             settings.http_read_timeout,
