@@ -62,6 +62,13 @@ def test_ci_installs_every_package_the_suite_asks_for():
         "redis-server",
         "openjdk-17-jdk-headless",
         "maven",
+        # tests/deploy: podman and what it runs on (tests/support/podman.py)
+        "podman",
+        "runc",
+        "iptables",
+        "debootstrap",
+        "netavark",
+        "aardvark-dns",
     }
     ci = (ROOT / ".ci" / "run").read_text()
     assert {package for package in asked if f"missing+=({package})" not in ci} == set()
