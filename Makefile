@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow bench docs lint typecheck install clean
+.PHONY: run emulator-down emulator-up test test-deploy test-slow bench docs lint typecheck install clean
 
 # (Re)install when the requirements change; creating .venv/ only when it is missing.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -19,10 +19,20 @@ install: $(STAMP)
 run: $(STAMP)
 	@$(PY) -m scripts.dev
 
+## Take the emulated access-service of a running `make run` down, or bring it back, while Redis
+## and the portal run on (give the ACCESS_SERVICE_PORT that `make run` got, if not 9000).
+emulator-down emulator-up:
+	@$(PY) -m scripts.dev_service $(if $(filter emulator-up,$@),start,stop) access-service $(or $(ACCESS_SERVICE_PORT),9000)
+
 ## The whole suite: lint, type check, the docs site's strict build (tests/unit/test_docs_site.py),
 ## unit, integration, end-to-end and browser tests.
 test: lint typecheck
 	$(PY) -m pytest
+
+## The deployment for real (not part of `make test`; root, podman, runc, debootstrap): the image
+## built, docker-compose.yml's `dev` profile up and used through nginx (docs/deploying.md).
+test-deploy: $(STAMP)
+	$(PY) -m pytest tests/deploy --durations=0
 
 ## The documentation site, built strictly (a warning, such as a broken link, fails it).
 docs: $(STAMP)

@@ -14,7 +14,7 @@ Endpoints and members: the platform's API documentation, "users/me" pages.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar, cast
+from typing import Protocol, Self, TypeVar, cast
 from urllib.parse import quote
 
 import requests
@@ -65,10 +65,12 @@ class UserApi:
     http: requests.Session = field(default_factory=requests.Session)
 
     @classmethod
-    def from_settings(cls, settings: Settings, tokens: BearerTokens) -> UserApi:
-        """The user API of COCOON_ACCESS_SERVICE_URL, with HTTP_CONNECT/READ_TIMEOUT."""
+    def from_settings(cls, settings: Settings, tokens: BearerTokens) -> Self:
+        """The user API of COCOON_BACKCHANNEL_URL (else COCOON_ACCESS_SERVICE_URL), with
+        HTTP_CONNECT/READ_TIMEOUT: an instance of the class it is called on, so a subclass
+        (`user_api(MyUserApi)`) gets one of its own."""
         return cls(
-            settings.access_service_url + "/api/v1",
+            settings.user_api_url,
             tokens,
             settings.http_connect_timeout,
             settings.http_read_timeout,
