@@ -14,7 +14,9 @@ from pathlib import Path
 from bench.scenarios import SessionSize, SignIns, Storm, Throughput, shape
 from tests.support.processes import redis_server_binary
 
-TARGET = 0.95  # /profile: the one-read ceiling's server CPU per request over its own
+# /profile: the one-read ceiling's server CPU per request over its own, by the setting's first
+# words (one Redis, or a Redis Cluster, whose ceiling's GET costs its client more).
+TARGETS = {"one Redis": 1.0, "Redis Cluster": 0.95}
 SIZE_TARGET = 0.6  # Redis memory of a session over its tokens' bytes
 
 
@@ -80,10 +82,11 @@ def _pages(title: str, pages: Throughput) -> list[str]:
             f"| {pages.cpu(name) * 1e6:,.0f} µs | {cpu_ratio(pages, name):.2f} |"
         )
     ratio = cpu_ratio(pages, "profile")
+    target = next(value for words, value in TARGETS.items() if title.startswith(words))
     lines += [
         "",
         f"**`/profile` costs {ratio:.2f} of the one-read ceiling's server CPU per request** "
-        f"(target {TARGET}: {'met' if ratio >= TARGET else 'NOT met'}); its throughput is "
+        f"(target {target}: {'met' if ratio >= target else 'NOT met'}); its throughput is "
         f"{pages.ratio('profile', 'one-read'):.2f} of the ceiling's (per round "
         f"{min(pages.round_ratios('profile', 'one-read')):.2f} to "
         f"{max(pages.round_ratios('profile', 'one-read')):.2f}). Rounds run again for the "

@@ -2,7 +2,8 @@
 
 - interface.py: Flask's session interface (the browser holds only a random id);
 - store.py, cache.py, invalidations.py: sessions in Redis, the worker's copy of them, and Redis'
-  invalidation messages that keep that copy true;
+  invalidation messages that keep that copy true (cluster_invalidations.py: on a Redis Cluster,
+  from every node, following its layout);
 - user_sessions.py: the per-user index (the Sessions page, "Sign out everywhere");
 - references.py: keyed references that stand for tokens and user names in keys and forms;
 - tokens.py: the signed-in user's tokens reached from their session (sign in, read, refresh);

@@ -4,9 +4,11 @@ Redis round trip.
 Each entry is a key's stored bytes, by key, with the moment until which it may be served
 without asking Redis (epoch seconds of the session clock: for a session, until its idle
 timeout's next slide is due, see app/sessions/store.py). Redis tells of every change to a key
-under the tracked prefixes, wherever it is made (app/sessions/invalidations.py); before a request's
-first lookup the messages already received are applied, and while the channel is down or silent
-the cache answers nothing, so every page reads Redis.
+under the tracked prefixes, wherever it is made (app/sessions/invalidations.py; on a Cluster,
+every primary, app/sessions/cluster_invalidations.py); before a request's first lookup the
+messages already received are applied, and while the channel is down or silent (on a Cluster,
+any primary's, or while its layout changes) the cache answers nothing, so every page reads
+Redis.
 
 Bounded (least recently used entries go first) and safe under gthread's threads, with two locks:
 the channel's (one thread at a time reads its socket) and the entries' (held for dictionary work
@@ -28,8 +30,9 @@ from collections.abc import Callable
 from redis import Redis
 from redis.connection import AbstractConnection
 
-from app.redis_client import make_single_redis
-from app.sessions.invalidations import InvalidationChannel
+from app.redis_client import connection_options, make_single_redis
+from app.sessions.cluster_invalidations import ClusterChannel
+from app.sessions.invalidations import Channel, Invalidate, InvalidationChannel
 from config import Settings
 
 LOCK_WAIT = 0.05  # seconds a request waits for another thread's turn, then reads Redis
@@ -44,20 +47,15 @@ class _ThreadState(threading.local):
 
 
 class SessionCache:
-    """Keys under `prefixes`, by key: `lookup`, `keep`, `discard`.
+    """Keys by key, at most `maxsize` of them: `lookup`, `keep`, `discard`.
 
-    `make_client(set_up)` makes the RESP2 client of the invalidation channel (see
-    InvalidationChannel).
+    `make_channel(invalidate)` makes the channel that keeps them true, telling the cache through
+    `invalidate` (InvalidationChannel for one Redis, ClusterChannel for a Cluster).
     """
 
-    def __init__(
-        self,
-        make_client: Callable[[Callable[[AbstractConnection], None]], Redis],
-        prefixes: tuple[str, ...],
-        maxsize: int,
-    ):
+    def __init__(self, make_channel: Callable[[Invalidate], Channel], maxsize: int):
         self.maxsize = maxsize
-        self.channel = InvalidationChannel(make_client, prefixes, self._invalidate)
+        self.channel = make_channel(self._invalidate)
         self.lock = threading.Lock()  # the entries and tickets
         self.channel_lock = threading.Lock()  # the channel (taken before self.lock, never after)
         self.syncs = 0  # reads of the channel begun so far (counted under channel_lock)
@@ -151,13 +149,22 @@ class SessionCache:
 
 
 def make_session_cache(settings: Settings, prefixes: tuple[str, ...]) -> SessionCache | None:
-    """The cache of the keys under `prefixes`, with SESSION_CACHE_SIZE entries; None when
-    that is 0, or with Redis Cluster (its invalidations would come from every primary, and
-    follow every change of the cluster's layout: not done here)."""
-    if settings.redis_cluster_nodes or not settings.session_cache_size:
+    """The cache of the keys under `prefixes`, with SESSION_CACHE_SIZE entries (None when that
+    is 0), kept true by the invalidations of REDIS_URL, the Sentinel-elected master, or every
+    primary of the Redis Cluster."""
+    if not settings.session_cache_size:
         return None
+    if settings.redis_cluster_nodes:
+        nodes = settings.redis_cluster_nodes
+        return SessionCache(
+            lambda invalidate: ClusterChannel(nodes, connection_options(), prefixes, invalidate),
+            settings.session_cache_size,
+        )
 
     def make_client(set_up: Callable[[AbstractConnection], None]) -> Redis:
         return make_single_redis(settings, protocol=2, redis_connect_func=set_up)
 
-    return SessionCache(make_client, prefixes, settings.session_cache_size)
+    return SessionCache(
+        lambda invalidate: InvalidationChannel(make_client, prefixes, invalidate),
+        settings.session_cache_size,
+    )

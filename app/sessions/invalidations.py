@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from redis import Redis
 from redis.client import PubSub
@@ -34,24 +34,43 @@ STALE_AFTER = 1.5  # seconds after a PING was sent that its PONG keeps the cache
 PONG_TIMEOUT = 1.0  # seconds without the PONG: the channel is taken for lost
 RETRY_EVERY = 1.0  # seconds between attempts to set the channel up again
 
+# What the cache is told: the names of keys that changed, or None for all of them.
+Invalidate = Callable[[list[bytes] | None], None]
+
+
+class Channel(Protocol):
+    """What keeps a cache true: one Redis' InvalidationChannel, or a Cluster's (one per
+    primary, app/sessions/cluster_invalidations.py)."""
+
+    def sync(self) -> bool:
+        """Apply what was received (through the `invalidate` the channel was made with); True
+        when the cache may be used."""
+        ...
+
+    def usable(self) -> bool:
+        """Whether the cache may be used, as the last sync() left it (no I/O)."""
+        ...
+
 
 class InvalidationChannel:
     """This worker's subscription: `sync()` applies what Redis sent through `invalidate`
     (a list of key names, or None for all) and says whether the cache may be used.
 
     `make_client(set_up)` makes a RESP2 Redis client whose connections call `set_up(connection)`
-    as they connect. Not thread-safe: the cache calls sync() under its channel lock; usable()
-    only reads.
+    as they connect; `source` names that Redis in the logs. Not thread-safe: the cache calls
+    sync() under its channel lock; usable() only reads.
     """
 
     def __init__(
         self,
         make_client: Callable[[Callable[[AbstractConnection], None]], Redis],
         prefixes: tuple[str, ...],
-        invalidate: Callable[[list[bytes] | None], None],
+        invalidate: Invalidate,
         clock: Callable[[], float] = time.monotonic,
+        source: str = "Redis",
     ):
         self.make_client = make_client
+        self.source = source
         self.prefixes = prefixes
         self.invalidate = invalidate
         self.clock = clock
@@ -96,7 +115,12 @@ class InvalidationChannel:
 
     def usable(self) -> bool:
         """Whether the cache may be used, as the last sync() left it (no I/O)."""
-        return self.pubsub is not None and self.clock() < self.alive_until
+        return self.clock() < self.usable_until()
+
+    def usable_until(self) -> float:
+        """Until when the cache may be used, as the last sync() left it (monotonic seconds of
+        `clock`; in the past while the channel is down)."""
+        return self.alive_until if self.pubsub is not None else 0.0
 
     def _connect(self, now: float) -> bool:
         if now < self.next_attempt:
@@ -122,7 +146,9 @@ class InvalidationChannel:
             self.alive_until = self.ping_sent + STALE_AFTER
             self.ping_sent = None
             if not self.working:
-                log.info("session cache on: Redis tracks the keys under %s", self.prefixes)
+                log.info(
+                    "session cache on: %s tracks the keys under %s", self.source, self.prefixes
+                )
                 self.working, self.told = True, False
 
     def _heartbeat(self, now: float) -> None:
@@ -134,15 +160,23 @@ class InvalidationChannel:
         elif now - self.ping_sent > PONG_TIMEOUT:
             raise TimeoutError(f"no answer to a PING in {PONG_TIMEOUT} s")
 
-    def _lost(self, now: float, exc: Exception) -> None:
-        if not self.told:
-            log.warning("session cache off until its invalidation channel is back: %s", exc)
-        self.working, self.told = False, True
+    def close(self) -> None:
+        """Unsubscribe and close the channel's connection (a later sync() sets it up again)."""
         if self.pubsub is not None:
             try:
                 self.pubsub.close()
             except Exception:  # the connection is gone anyway
                 pass
         self.pubsub = None
+
+    def _lost(self, now: float, exc: Exception) -> None:
+        if not self.told:
+            log.warning(
+                "session cache off until its invalidation channel (%s) is back: %s",
+                self.source,
+                exc,
+            )
+        self.working, self.told = False, True
+        self.close()
         self.next_attempt = max(self.next_attempt, now + RETRY_EVERY)
         self._reset()

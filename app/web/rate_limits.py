@@ -22,7 +22,7 @@ from limits.storage import RedisStorage, StorageTypes, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
-from app.redis_client import REDIS_DOWN, SOCKET_TIMEOUT, make_single_redis
+from app.redis_client import REDIS_DOWN, SOCKET_TIMEOUT, MadeOnUse, make_single_redis
 from config import Settings
 
 log = logging.getLogger(__name__)
@@ -46,21 +46,21 @@ class RateLimited(TooManyRequests):
         self.reset_at = reset_at
 
 
-def storage(settings: Settings) -> StorageTypes:
+def storage(settings: Settings) -> StorageTypes | MadeOnUse[StorageTypes]:
     """The counters' store: the portal's Redis or its Sentinel-elected master, through a pool of
     app/redis_client.py's (its timeouts, keepalive and master-following; any REDIS_URL it
     takes, unix:// too); or its Cluster, with a client of limits' own (connect and reply
-    timeouts of SOCKET_TIMEOUT seconds).
-
-    A Cluster's client reads the cluster's layout as it is made: raises RedisClusterException
-    when no node of REDIS_CLUSTER_NODES answers, as app/redis_client.py's does.
+    timeouts of SOCKET_TIMEOUT seconds), made at the first sign-in rather than at start-up
+    (a Cluster's client reads the cluster's layout as it is made: see MadeOnUse). No I/O.
     """
     if settings.redis_cluster_nodes:
         nodes = ",".join(f"{host}:{port}" for host, port in settings.redis_cluster_nodes)
-        return storage_from_string(
-            f"redis+cluster://{nodes}",
-            socket_connect_timeout=SOCKET_TIMEOUT,
-            socket_timeout=SOCKET_TIMEOUT,
+        return MadeOnUse(
+            lambda: storage_from_string(
+                f"redis+cluster://{nodes}",
+                socket_connect_timeout=SOCKET_TIMEOUT,
+                socket_timeout=SOCKET_TIMEOUT,
+            )
         )
     # limits reads only the scheme of the URI when it is given a pool.
     return RedisStorage("redis://", connection_pool=make_single_redis(settings).connection_pool)
@@ -68,15 +68,24 @@ def storage(settings: Settings) -> StorageTypes:
 
 class RateLimit:
     """The limit of one view: one or more rates (`120/minute;2000/hour`, limits' notation, as
-    config/parsers.py's rate_limit accepts it), each counted per client address in `store`.
-    `view` names the counters (the view's endpoint, `auth.login`)."""
+    config/parsers.py's rate_limit accepts it), each counted per client address in `store`
+    (one made at first use: see MadeOnUse). `view` names the counters (the view's endpoint,
+    `auth.login`)."""
 
-    def __init__(self, rates: str, store: StorageTypes, view: str):
+    def __init__(self, rates: str, store: StorageTypes | MadeOnUse[StorageTypes], view: str):
         # Shortest window first (by its length in seconds): a request refused by it is not
         # counted against the longer ones.
         self.rates = sorted(parse_many(rates), key=lambda rate: rate.get_expiry())
-        self.strategy = FixedWindowRateLimiter(store)
+        self.limiter = MadeOnUse(
+            lambda: FixedWindowRateLimiter(store.get() if isinstance(store, MadeOnUse) else store)
+        )
         self.view = view
+
+    @property
+    def strategy(self) -> FixedWindowRateLimiter:
+        """The fixed-window counting on the store. Raises ClusterNotReady (one of REDIS_DOWN)
+        while a Cluster's store cannot be made."""
+        return self.limiter.get()
 
     def hit(self, address: str | None, cost: int = 1) -> None:
         """Count `cost` requests from `address` against each rate in turn.

@@ -1,9 +1,13 @@
 """Redis Cluster: sign-in, refresh, sign-out and rate limits on three primaries, and a primary
 killed under signed-in users (its users get the 503 page, the others are served) or under the
-sign-in limit's counter (sign-ins go through uncounted meanwhile)."""
+sign-in limit's counter (sign-ins go through uncounted meanwhile); the workers' caches on the
+cluster, which a sign-out on another instance reaches at once; a portal started before its
+cluster serves once the cluster does."""
 
 from __future__ import annotations
 
+import base64
+import os
 import time
 
 import msgspec
@@ -13,6 +17,7 @@ import requests
 from redis.cluster import ClusterNode, RedisCluster
 
 from tests.support.auth import sign_in
+from tests.support.cluster import Cluster
 from tests.support.emulator import token_requests
 from tests.support.pages import SESSION_COOKIE
 from tests.support.processes import wait_for_port
@@ -185,3 +190,84 @@ def test_a_dead_primary_is_an_outage_for_its_sessions_only(
     assert "alex.originator@xy-company.com" in profile(portal.url, doomed).text
     with redis.Redis(port=redis_cluster.nodes[index].port, protocol=2) as node:
         assert node.exists(session_key(doomed)) == 1
+
+
+def unavailable(portal_url: str, path: str) -> None:
+    """`path` answers the 503 page, with nothing of the portal's insides."""
+    page = requests.get(portal_url + path, allow_redirects=False, timeout=10)
+    assert page.status_code == 503, (path, page.status_code, page.text[:300])
+    assert page.headers["Retry-After"]
+    assert not [leak for leak in INTERNALS if leak in page.text]
+
+
+@pytest.mark.slow
+def test_a_portal_started_before_its_cluster_serves_once_the_cluster_does(
+    redis_cluster, e2e_dir, access_service, start_portal
+):
+    # redis_cluster only checks that the binaries are there; this test's cluster is its own,
+    # its ports chosen but nothing listening on them yet.
+    cluster = Cluster(e2e_dir / "late-cluster")
+    portal = start_portal(
+        UNUSED_REDIS_URL, access_service.url, REDIS_CLUSTER_NODES=cluster.addresses
+    )
+    try:
+        # start_portal waited for /healthz: gunicorn's workers booted. Nodes that do not answer,
+        # then nodes that answer with no slot assigned (redis-py's IndexError at boot, once).
+        for stage in ("nodes down", "no slot assigned"):
+            assert requests.get(portal.url + "/healthz", timeout=10).status_code == 200, stage
+            assert requests.get(portal.url + "/readyz", timeout=10).status_code == 503, stage
+            unavailable(portal.url, "/login")
+            if stage == "nodes down":
+                cluster.start_nodes()
+        cluster.create()
+        deadline = time.monotonic() + 30
+        while requests.get(portal.url + "/readyz", timeout=10).status_code != 200:
+            assert time.monotonic() < deadline, "not ready 30 s after the cluster was"
+            time.sleep(0.2)
+        browser = sign_in(portal.url)
+        assert "alex.originator@xy-company.com" in profile(portal.url, browser).text
+        assert portal.proc is not None and portal.proc.poll() is None  # gunicorn's master lives
+        logs = portal.logs()
+        assert "Traceback" not in logs and "Worker failed to boot" not in logs
+        assert "Redis Cluster not ready" in logs  # the 503s said why, in one line each
+    finally:
+        cluster.stop()
+
+
+def cluster_reads(cluster) -> int:
+    """Session and grant reads (GET, GETEX) the cluster's nodes have served so far."""
+    total = 0
+    for node in cluster.nodes:
+        with redis.Redis(port=node.port, protocol=2) as client:
+            stats = client.info("commandstats")
+        total += sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("get", "getex"))
+    return total
+
+
+@pytest.mark.slow
+def test_pages_come_from_the_workers_cache_and_a_sign_out_elsewhere_reaches_it_at_once(
+    redis_cluster, access_service, start_portal
+):
+    shared = {
+        "REDIS_CLUSTER_NODES": redis_cluster.addresses,
+        "TOKEN_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+    }
+    # One worker each, so that the worker that cached the session is the one asked.
+    first = start_portal(UNUSED_REDIS_URL, access_service.url, workers=1, **shared)
+    second = start_portal(UNUSED_REDIS_URL, access_service.url, workers=1, **shared)
+    browser = sign_in(first.url)
+    deadline = time.monotonic() + 20
+    while True:  # until the second instance serves the page with no Redis read
+        before = cluster_reads(redis_cluster)
+        assert profile(second.url, browser).status_code == 200
+        if cluster_reads(redis_cluster) == before:
+            break
+        assert time.monotonic() < deadline, "the session was never served from the cache"
+        time.sleep(0.05)
+    before = cluster_reads(redis_cluster)
+    for _ in range(10):
+        assert profile(second.url, browser).status_code == 200
+    assert cluster_reads(redis_cluster) == before  # ten pages, no Redis read
+    sign_out(first.url, browser)
+    refused = profile(second.url, browser)  # the very next request, no wait
+    assert refused.status_code == 302 and "/login" in refused.headers["Location"]

@@ -13,6 +13,7 @@ from redis import Redis
 
 from app.sessions import invalidations
 from app.sessions.cache import SessionCache
+from app.sessions.invalidations import InvalidationChannel
 from app.sessions.store import STARTED_AT, SessionStore
 from tests.support.processes import RedisServer
 
@@ -29,7 +30,9 @@ def make_store(url: str, clock, size: int = 100, **redis_options) -> SessionStor
         Redis.from_url(url),
         idle_timeout=IDLE,
         absolute_timeout=ABSOLUTE,
-        cache=SessionCache(make_client, (PREFIX,), size),
+        cache=SessionCache(
+            lambda invalidate: InvalidationChannel(make_client, (PREFIX,), invalidate), size
+        ),
         key_prefix=PREFIX,
         clock=clock,
     )

@@ -64,11 +64,14 @@ class ClusterNode(RedisServer):
 
 
 class Cluster:
-    """PRIMARIES nodes, no replicas, all 16384 slots assigned; stop() stops every node."""
+    """PRIMARIES primaries, each with `replicas` replicas, all 16384 slots assigned; stop()
+    stops every node. `nodes` lists the primaries first (as created: a failover changes that)."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, replicas: int = 0):
         self.workdir = workdir
-        self.nodes = [ClusterNode(workdir / f"node-{n}") for n in range(PRIMARIES)]
+        self.replicas = replicas
+        count = PRIMARIES * (1 + replicas)
+        self.nodes = [ClusterNode(workdir / f"node-{n}") for n in range(count)]
 
     @property
     def addresses(self) -> str:
@@ -76,17 +79,28 @@ class Cluster:
         return ",".join(f"127.0.0.1:{node.port}" for node in self.nodes)
 
     def start(self) -> Cluster:
+        """Start the nodes, join them and assign every slot (start_nodes, then create)."""
+        return self.start_nodes().create()
+
+    def start_nodes(self) -> Cluster:
+        """Start the nodes alone: each answers, none knows the others, no slot is assigned."""
         for node in self.nodes:
             node.start()
+        return self
+
+    def create(self) -> Cluster:
+        """Join the started nodes and assign every slot (`redis-cli --cluster create`)."""
         create = [_binaries()[1], "--cluster", "create"]
         create += [f"127.0.0.1:{node.port}" for node in self.nodes]
-        create += ["--cluster-replicas", "0", "--cluster-yes"]
-        subprocess.run(create, check=True, capture_output=True, timeout=60)
+        create += ["--cluster-replicas", str(self.replicas), "--cluster-yes"]
+        done = subprocess.run(create, capture_output=True, text=True, timeout=60)
+        if done.returncode:
+            raise RuntimeError(f"redis-cli --cluster create failed: {done.stdout}{done.stderr}")
         self.wait_until_ok()
         return self
 
     def wait_until_ok(self, timeout: float = 20.0) -> None:
-        """Block until every node reports cluster_state:ok and knows every node, or raise."""
+        """Block until every node is ok (see _node_ok), or raise."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if all(self._node_ok(node.port) for node in self.nodes):
@@ -95,23 +109,58 @@ class Cluster:
         raise TimeoutError(f"the cluster was not ok after {timeout}s")
 
     def _node_ok(self, port: int) -> bool:
+        """cluster_state:ok, every node known, and a replica in sync with its primary (one
+        that never was refuses to take over)."""
         try:
             with redis.Redis(port=port, socket_timeout=1, protocol=2) as client:
                 info = client.cluster("info")
                 nodes = client.cluster("nodes")
+                replication = client.info("replication")
         except redis.RedisError:
             return False
-        return info.get("cluster_state") == "ok" and len(nodes) == PRIMARIES
+        in_sync = replication["role"] == "master" or replication["master_link_status"] == "up"
+        return info.get("cluster_state") == "ok" and len(nodes) == len(self.nodes) and in_sync
 
     def node_of(self, key: str) -> ClusterNode:
         """The node that holds key's slot."""
         with redis.Redis(port=self.nodes[0].port, socket_timeout=1, protocol=2) as client:
-            slot = client.cluster("keyslot", key)
+            return self.node_of_slot(client.cluster("keyslot", key))
+
+    def add(self) -> ClusterNode:
+        """A new node, started and joined to the cluster as a primary with no slot."""
+        node = ClusterNode(self.workdir / f"node-{len(self.nodes)}").start()
+        existing = f"127.0.0.1:{self.nodes[0].port}"
+        add = [_binaries()[1], "--cluster", "add-node", f"127.0.0.1:{node.port}", existing]
+        subprocess.run(add, check=True, capture_output=True, timeout=60)
+        self.nodes.append(node)
+        self.wait_until_ok()
+        return node
+
+    def move_slot(self, slot: int, target: ClusterNode) -> None:
+        """Move one slot, with its keys, to `target` (`redis-cli --cluster reshard`'s steps)."""
+        source = self.node_of_slot(slot)
+        with (
+            redis.Redis(port=source.port, protocol=2) as src,
+            redis.Redis(port=target.port, protocol=2) as dst,
+        ):
+            source_id, target_id = src.cluster("myid"), dst.cluster("myid")
+            dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+            src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+            while keys := src.cluster("getkeysinslot", slot, 100):
+                src.migrate("127.0.0.1", target.port, keys, 0, 5000)
+            for node in self.nodes:
+                with redis.Redis(port=node.port, protocol=2) as client:
+                    client.execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
+        self.wait_until_ok()
+
+    def node_of_slot(self, slot: int) -> ClusterNode:
+        """The primary that holds `slot`."""
+        with redis.Redis(port=self.nodes[0].port, socket_timeout=1, protocol=2) as client:
             for address, node in client.cluster("nodes").items():
-                for start, end in node["slots"]:  # ranges of slots, as pairs of strings
-                    if int(start) <= slot <= int(end):
+                for bounds in node["slots"]:  # ["0", "5460"], or ["5461"] for one slot
+                    if int(bounds[0]) <= slot <= int(bounds[-1]):
                         return next(n for n in self.nodes if address.endswith(f":{n.port}"))
-        raise LookupError(f"no node holds the slot of {key}")
+        raise LookupError(f"no node holds slot {slot}")
 
     def stop(self) -> None:
         for node in self.nodes:
