@@ -10,7 +10,9 @@ adds is what one request needs of its session's key:
 - a session this request found in Redis (or has written) is written back only while it is
   still there (SET XX): one deleted meanwhile, by a sign-out or from another browser, stays
   deleted whatever this request writes (flask-session issue #71 and its kin). A new id is
-  written as it is;
+  written as it is. flask-session keeps the id the request's cookie names only when `get`
+  found its session, and draws a new one otherwise: so a write of the cookie's id is a write
+  of a session found in Redis, and nothing needs noting while a page only reads;
 - a Redis that cannot be reached while the session is read leaves the request without one:
   `get` answers None (flask-session then starts an empty session) and `store_down()` says so,
   for app/web/errors.py's 503 page; from then on this request writes and deletes nothing, so
@@ -28,7 +30,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cachelib import BaseCache
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 
 from app.redis_client import REDIS_DOWN
 from app.sessions.store import SessionStore
@@ -41,7 +43,7 @@ SESSION_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 PERMANENT = "_permanent"  # where Flask's SessionMixin keeps `permanent` (SESSION_PERMANENT)
 # What this request knows of its session, in its WSGI environ (one per request, whatever
 # application context it shares).
-IN_REDIS = "portal.sessions_in_redis"  # the ids it found in Redis or wrote there
+WRITTEN = "portal.sessions_written"  # the ids it has written to Redis
 DOWN = "portal.session_store_down"  # Redis could not be reached for the session
 
 
@@ -71,14 +73,11 @@ class SessionBackend(BaseCache):
         if sid is None:
             return None
         try:
-            data = self.store.open(sid)
+            return self.store.open(sid)
         except REDIS_DOWN as exc:
             log.error("session store unavailable: %s", exc)
             _mark_down()
             return None
-        if data is not None:
-            _in_redis().add(sid)
-        return data
 
     def set(self, key: str, value: Mapping[str, Any], timeout: Any = None) -> bool:
         """Store the session; only while it still exists if this request found it in Redis.
@@ -87,14 +86,15 @@ class SessionBackend(BaseCache):
         if store_down():
             return False
         data = {name: item for name, item in value.items() if name != PERMANENT or item}
-        seen = _in_redis()
+        written = _written()
+        found = has_request_context() and sid == request.cookies.get(self.cookie_name())
         try:
-            written = self.store.store(sid, data, existing_only=sid in seen)
+            stored = self.store.store(sid, data, existing_only=found or sid in written)
         except REDIS_DOWN:
             _mark_down()
             raise
-        seen.add(sid)
-        return written
+        written.add(sid)
+        return stored
 
     def delete(self, key: str) -> bool:
         """Delete the session at once (a sign-out holds even if the request fails later)."""
@@ -121,6 +121,10 @@ class SessionBackend(BaseCache):
         """Not offered (sessions end one by one, or by user: app/sessions/endings.py): False."""
         return False
 
+    def cookie_name(self) -> str:
+        """The session cookie's name (Flask's SESSION_COOKIE_NAME)."""
+        return str(current_app.config["SESSION_COOKIE_NAME"])
+
     def _own(self, key: str) -> str:
         sid = self.sid(key)
         if sid is None:
@@ -138,9 +142,9 @@ def _mark_down() -> None:
         request.environ[DOWN] = True
 
 
-def _in_redis() -> set[str]:
-    """The ids this request has found in Redis or written there (none outside a request)."""
+def _written() -> set[str]:
+    """The ids this request has written to Redis (none outside a request)."""
     if not has_request_context():
         return set()
-    seen: set[str] = request.environ.setdefault(IN_REDIS, set())
-    return seen
+    written: set[str] = request.environ.setdefault(WRITTEN, set())
+    return written
