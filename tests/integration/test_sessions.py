@@ -11,6 +11,8 @@ import msgspec
 import pytest
 from flask import Flask, request, session
 from flask_session.redis import RedisSessionInterface
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from redis import Redis, RedisError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -290,6 +292,27 @@ def test_what_is_not_a_msgpack_map_is_no_session(stored, client, redis_client):
     redis_client.set(PREFIX + sid, stored, ex=IDLE)
     client.set_cookie(COOKIE, sid)
     assert client.get("/read").json["user"] is None
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stored=st.binary(max_size=200))
+@example(stored=b"\xa1\x80")  # a string that is not UTF-8: msgspec's UnicodeDecodeError
+@example(stored=b"\x81\xa4user\xa1\x80")  # the same, as a value
+def test_whatever_bytes_a_session_key_holds_the_request_is_answered(stored, client, redis_client):
+    """Any value under a session key is a session only when it is a msgpack map of strings;
+    anything else is no session, and no request fails over it."""
+    sid = "H" * 22
+    redis_client.set(PREFIX + sid, stored, ex=IDLE)
+    client.set_cookie(COOKIE, sid)
+    response = client.get("/read")
+    assert response.status_code == 200
+    try:
+        decoded = msgspec.msgpack.decode(stored)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        decoded = None
+    is_session = isinstance(decoded, dict) and all(isinstance(key, str) for key in decoded)
+    if not is_session:
+        assert response.json["user"] is None
 
 
 def test_an_unreachable_redis_leaves_the_request_without_a_session_and_fails_its_save(clock):
