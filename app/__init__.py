@@ -98,6 +98,8 @@ def configure(app: Flask, settings: Settings, testing: bool) -> None:
         # sign-in and ends with the session (SESSION_ABSOLUTE_TIMEOUT at the latest).
         WTF_CSRF_TIME_LIMIT=None,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
+        # With PORTAL_RELOAD (development), a changed template shows at its next page.
+        TEMPLATES_AUTO_RELOAD=settings.reload,
     )
     if testing:
         # Flask re-raises errors when TESTING; the portal's error pages are part of what is

@@ -177,6 +177,11 @@ def sign_out_cookie_name() -> str:
     return "__Host-signed-out" if components().settings.production else "portal_signed_out"
 
 
+# The signed-out page's `reason` after the person withdrew this portal's own approval
+# (app/account/applications.py): the page says why they are signed out.
+APPROVAL_WITHDRAWN = "approval-withdrawn"
+
+
 @bp.get("/signed-out")
 def signed_out() -> Response:
     """The signed-out page; it confirms the access-service's sign-out too when the browser
@@ -190,6 +195,7 @@ def signed_out() -> Response:
             "auth/signed_out.html",
             confirmed=confirmed,
             everywhere=note if note in EVERYWHERE_NOTES else None,
+            approval_withdrawn=request.args.get("reason") == APPROVAL_WITHDRAWN,
             logout_configured=bool(parts.settings.logout_url),
             access_service_url=parts.settings.access_service_url,
         )
