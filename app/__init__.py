@@ -1,7 +1,7 @@
 """Cocoon Portal: sign in to the Cocoon Data Platform with the OAuth 2.0 authorization code flow.
 
-create_app() reads as: settings -> logging -> security -> sessions and services -> extensions
--> blueprints -> error pages. Nothing here does I/O at import.
+create_app() reads as: settings -> logging -> security -> sessions (flask-session) and services
+-> extensions -> blueprints -> error pages. Nothing here does I/O at import.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from app.cocoon.grants import Grants
 from app.components import build_components
 from app.extensions import csrf
 from app.redis_client import RedisStore, make_redis
+from app.sessions import interface
 from app.sessions.cache import make_session_cache
-from app.sessions.interface import PortalSessionInterface
 from app.sessions.store import KEY_PREFIX, SessionStore
 from app.web import errors, health, logs, metrics_view, platform_errors, security, templating
 from config import Settings, load_settings
@@ -67,9 +67,9 @@ def create_app(
         cache=cache,
         clock=clock,
     )
-    app.session_interface = PortalSessionInterface(store)
+    interface.init_app(app, store)  # flask-session's Session(app)
     register_extensions(app)
-    app.extensions["portal"] = build_components(settings, redis, clock, cache)
+    app.extensions["portal"] = build_components(settings, redis, store, clock)
     register_blueprints(app)
     return app
 

@@ -19,8 +19,7 @@ from app.cocoon.refresh import RefreshCoordinator
 from app.cocoon.sealing import TokenSealer, derive_key
 from app.cocoon.summaries import AccountSummaries
 from app.redis_client import RedisStore
-from app.sessions.cache import SessionCache
-from app.sessions.interface import PortalSessionInterface
+from app.sessions.store import SessionStore
 from app.sessions.user_sessions import UserSessions
 from app.web.rate_limits import RateLimit, storage
 from app.web.security import AddressAllowList
@@ -43,11 +42,12 @@ def platform_http() -> requests.Session:
 
 @dataclass
 class Components:
-    """What the views need: settings, Redis, the access-service client, the grants, the user API's
-    HTTP session, the sign-in rate limit."""
+    """What the views need: settings, Redis, the sessions' store, the access-service client, the
+    grants, the user API's HTTP session, the sign-in rate limit."""
 
     settings: Settings
     redis: RedisStore
+    sessions: SessionStore
     client: AccessServiceClient
     sealer: TokenSealer
     summaries: AccountSummaries
@@ -60,18 +60,19 @@ class Components:
     login_limit: RateLimit
     clock: Callable[[], float] = time.time
 
-    def user_sessions(self, interface: PortalSessionInterface) -> UserSessions:
-        """The per-user index of sessions kept by `interface`."""
-        return UserSessions(self.redis, interface.store, self.reference_key)
+    def user_sessions(self) -> UserSessions:
+        """The per-user index of the sessions."""
+        return UserSessions(self.redis, self.sessions, self.reference_key)
 
 
 def build_components(
     settings: Settings,
     redis: RedisStore,
+    sessions: SessionStore,
     clock: Callable[[], float] = time.time,
-    cache: SessionCache | None = None,
 ) -> Components:
-    """Wire the platform package's pieces together for one app."""
+    """Wire the platform package's pieces together for one app (the grants share the sessions'
+    worker cache)."""
     client = AccessServiceClient.from_settings(settings, clock)
     key_url = settings.jwks_url or settings.token_key_url
     verifier = None
@@ -91,12 +92,13 @@ def build_components(
         sealer,
         derive(settings.secret_key, b"cocoon-portal refresh token fingerprints"),
         ttl=settings.session_absolute_timeout,
-        cache=cache,
+        cache=sessions.cache,
         clock=clock,
     )
     return Components(
         settings=settings,
         redis=redis,
+        sessions=sessions,
         client=client,
         sealer=sealer,
         summaries=AccountSummaries(sealer),

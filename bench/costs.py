@@ -109,7 +109,7 @@ def _measure(portal: Flask, bare: Flask, plumbed: Flask) -> dict[str, float]:
             "profile": wsgi_call(portal, "/profile", cookie),
         }
     )
-    store = portal.session_interface.store
+    store = portal.extensions["portal"].sessions
     sid = cookie.partition("=")[2]
     costs["session from the cache"] = per_call(lambda: store.open(sid), CALLS * 5)
     redis = portal.extensions["portal"].redis

@@ -18,7 +18,7 @@ from app.auth.views import to_platform_sign_out
 from app.cocoon.errors import AccessServiceError, PlatformError
 from app.components import components
 from app.sessions import endings
-from app.sessions.interface import current_interface, current_session
+from app.sessions.interface import current_session
 from app.sessions.store import STARTED_AT
 from app.sessions.tokens import SEEN_AT, device_of, login_required
 from app.sessions.user_sessions import LiveSession, UserSessions
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def _index() -> UserSessions:
-    return components().user_sessions(current_interface())
+    return components().user_sessions()
 
 
 @bp.route("/sessions", methods=["GET", "POST"])

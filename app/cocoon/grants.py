@@ -22,17 +22,11 @@ a refresh token gets 128 random bits. Either way 22 characters.
 
 Keys, one fact each, single-key commands only (any Redis Cluster slot will do):
 - `portal:grant:<id>`: the sealed TokenSet (app/cocoon/sealing.py);
-- `portal:grant-by-refresh:<reference>`: only once a refresh has rotated the refresh token (or
-  for a grant of the previous release, named at random): the id of the grant holding the
-  refresh token of that reference, when that token is not the one that names the grant. The
-  next rotation replaces it, and it goes with its grant.
+- `portal:grant-by-refresh:<reference>`: only once a refresh has rotated the refresh token: the
+  id of the grant holding the refresh token of that reference, when that token is not the one
+  that names the grant. The next rotation replaces it, and it goes with its grant.
 Both live `ttl` seconds (SESSION_ABSOLUTE_TIMEOUT) from the last sign-in that used them or the
 last refresh, so no grant outlives the sessions holding it by more than that.
-
-The previous release named every grant at random (43 characters) and kept an entry for its
-refresh token under the token's whole HMAC in hex: a sign-in still joins such a grant through
-that entry, and a rotation or the grant's end deletes it. (That reading can go once every grant
-of the previous release has ended, SESSION_ABSOLUTE_TIMEOUT after the upgrade.)
 """
 
 from __future__ import annotations
@@ -45,11 +39,10 @@ from app.cocoon.sealing import TokenSealer
 from app.cocoon.tokens import TokenSet
 from app.redis_client import RedisStore
 from app.sessions.cache import SessionCache
-from app.sessions.references import previous_reference, reference
+from app.sessions.references import reference
 
 PREFIX = "portal:"
 CACHED_FOR = 60.0  # seconds a worker serves a grant it has read without asking Redis, at most
-PREVIOUS_ID_LENGTH = 43  # the previous release's grant ids: secrets.token_urlsafe(32)
 
 
 class Grants:
@@ -95,11 +88,6 @@ class Grants:
         """The Redis key naming the grant that holds refresh_token after a rotation."""
         return f"{self.prefix}grant-by-refresh:{self.name(refresh_token)}"
 
-    def previous_refresh_key(self, refresh_token: str) -> str:
-        """The key under which the previous release named the grant holding refresh_token."""
-        fingerprint = previous_reference(self.fingerprint_key, refresh_token)
-        return f"{self.prefix}grant-by-refresh:{fingerprint}"
-
     def create_or_join(self, tokens: TokenSet) -> str:
         """The id of the grant for a new sign-in's tokens: the live grant that already holds
         its refresh token (the platform shares tokens; that grant's tokens are the same or
@@ -108,18 +96,10 @@ class Grants:
             grant_id = secrets.token_urlsafe(16)
             self.save(grant_id, tokens)
             return grant_id
-        # A token that a refresh rotated in (or the previous release) names its grant through
-        # an entry of its own: both kinds are read in one round trip.
-        entries = (
-            self.refresh_key(tokens.refresh_token),
-            self.previous_refresh_key(tokens.refresh_token),
-        )
-        pipeline = self.redis.pipeline(transaction=False)
-        for entry in entries:
-            pipeline.get(entry)
-        for entry, named in zip(entries, pipeline.execute(), strict=True):
-            if not isinstance(named, bytes):
-                continue
+        # A token that a refresh rotated in names its grant through an entry of its own.
+        entry = self.refresh_key(tokens.refresh_token)
+        named = self.redis.get(entry)
+        if isinstance(named, bytes):
             if self.redis.expire(self.key(named.decode()), self.ttl):
                 self.redis.expire(entry, self.ttl)
                 return named.decode()
@@ -163,16 +143,17 @@ class Grants:
         self.redis.set(self.key(grant_id), self.sealer.seal(tokens), ex=self.ttl)
         self._forget(grant_id)
         old = previous.refresh_token if previous else None
-        if old != tokens.refresh_token:
-            for old_entry in self._entries(grant_id, old):
-                self.redis.delete(old_entry)
+        old_entry = self._entry(grant_id, old) if old != tokens.refresh_token else None
+        if old_entry is not None:
+            self.redis.delete(old_entry)
 
     def delete(self, grant_id: str, tokens: TokenSet | None) -> None:
         """End the grant (its tokens, when known, were loaded from it) and the entry of its
         refresh token, if it has one."""
         self.redis.delete(self.key(grant_id))
         self._forget(grant_id)
-        for entry in self._entries(grant_id, tokens.refresh_token if tokens else None):
+        entry = self._entry(grant_id, tokens.refresh_token) if tokens else None
+        if entry is not None:
             self.redis.delete(entry)
 
     def _entry(self, grant_id: str, refresh_token: str | None) -> str | None:
@@ -181,16 +162,6 @@ class Grants:
         if not refresh_token or self.name(refresh_token) == grant_id:
             return None
         return self.refresh_key(refresh_token)
-
-    def _entries(self, grant_id: str, refresh_token: str | None) -> list[str]:
-        """Every entry that may name the grant by refresh_token: ours, and for a grant of the
-        previous release the one that release made."""
-        entry = self._entry(grant_id, refresh_token)
-        if entry is None or refresh_token is None:
-            return []
-        if len(grant_id) != PREVIOUS_ID_LENGTH:
-            return [entry]
-        return [entry, self.previous_refresh_key(refresh_token)]
 
     def _forget(self, grant_id: str) -> None:
         """This worker has just written or deleted the grant: its cached copy goes."""

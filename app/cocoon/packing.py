@@ -8,7 +8,7 @@ packed is the token itself, in a form that compresses:
 - raw deflate (no zlib header) primed with DICTIONARY: the claim names and prefixes every Spring
   JWT repeats, so even the first occurrence of each costs a back-reference.
 Anything that would not come back exactly (a token that is not clean base64url, a UUID in upper
-case) is kept as it is. `unpack_v1` reads what the previous release stored.
+case) is kept as it is.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import base64
 import binascii
 import uuid
 import zlib
-from typing import Any
 
 import msgspec
 
@@ -33,7 +32,6 @@ DICTIONARY = (
 WBITS = -15  # raw deflate, 32 kB window
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(list)
-_v1_decoder = msgspec.msgpack.Decoder(dict)
 
 
 def _b64decode(part: str) -> bytes:
@@ -108,11 +106,3 @@ def unpack(packed: bytes) -> TokenSet:
             "scope": scope,
         }
     )
-
-
-def unpack_v1(packed: bytes) -> TokenSet:
-    """A set the previous release packed: zlib of a msgpack map of TokenSet's fields. Raises as
-    unpack does, and KeyError."""
-    data: dict[str, Any] = _v1_decoder.decode(zlib.decompress(packed))
-    data["access_token"] = unpack_jwt(data["access_token"])
-    return TokenSet.from_dict(data)

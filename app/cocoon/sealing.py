@@ -4,8 +4,8 @@ A Redis dump, backup or replica then reveals no token. Several keys are accepted
 be rotated: the first seals, any of them opens. Raw bytes rather than Fernet's base64 keep a
 session well under the size of the token itself (Fernet would add 37%).
 
-A sealed set starts with its format's version: 2 seals what packing.pack makes; 1, what the
-previous release stored, still opens, so nobody is signed out by an upgrade.
+A sealed set starts with its format's version: 2 seals what packing.pack makes (a release that
+changes the format adds its version beside, so the sets already stored still open).
 """
 
 from __future__ import annotations
@@ -21,15 +21,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from app.cocoon.packing import pack, unpack, unpack_v1
+from app.cocoon.packing import pack, unpack
 from app.cocoon.tokens import TokenSet
 
 VERSION = b"\x02"
 NONCE_BYTES = 12
 # Binds ciphertexts to their purpose and format: a sealed token set cannot be replayed as
 # anything else, nor opened as another version.
-ASSOCIATED_DATA = {b"\x01": b"cocoon-portal token set v1", b"\x02": b"cocoon-portal token set v2"}
-UNPACK: dict[bytes, Callable[[bytes], TokenSet]] = {b"\x01": unpack_v1, b"\x02": unpack}
+ASSOCIATED_DATA = {b"\x02": b"cocoon-portal token set v2"}
+UNPACK: dict[bytes, Callable[[bytes], TokenSet]] = {b"\x02": unpack}
 
 
 class SealError(Exception):
@@ -63,7 +63,7 @@ class TokenSealer:
         return VERSION + self._sealing_id + nonce + sealed
 
     def open(self, sealed: bytes) -> TokenSet:
-        """The TokenSet inside `sealed` (this version or the previous one), or SealError."""
+        """The TokenSet inside `sealed` (of a version this release reads), or SealError."""
         version = sealed[:1] if isinstance(sealed, bytes) else b""
         if version not in UNPACK:
             raise SealError("not a sealed token set")

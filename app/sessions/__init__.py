@@ -1,6 +1,8 @@
 """Server-side sessions and who is signed in: below the pages, above Redis.
 
-- interface.py: Flask's session interface (the browser holds only a random id);
+- interface.py: flask-session's `Session(app)` and its settings (the browser holds only a
+  random id), regenerate at sign-in;
+- backend.py: the cachelib backend that flask-session stores sessions through;
 - store.py, cache.py, invalidations.py: sessions in Redis, the worker's copy of them, and Redis'
   invalidation messages that keep that copy true (cluster_invalidations.py: on a Redis Cluster,
   from every node, following its layout);

@@ -18,14 +18,14 @@ from flask import session
 from app.cocoon.sealing import SealError
 from app.cocoon.tokens import TokenSet
 from app.components import components
-from app.sessions.interface import current_interface, current_session
+from app.sessions.interface import current_session
 from app.sessions.user_sessions import GRANT, LiveSession, UserSessions, session_user
 
 log = logging.getLogger(__name__)
 
 
 def _index() -> UserSessions:
-    return components().user_sessions(current_interface())
+    return components().user_sessions()
 
 
 def _this_session() -> tuple[str | None, str, str | None]:
@@ -60,9 +60,10 @@ def sign_out_everywhere(user: str) -> int:
     grant_ids: set[str] = {item.data[GRANT] for item in live}
     if session.get(GRANT):
         grant_ids.add(session[GRANT])
+    store = components().sessions
     for item in live:
-        current_interface().store.delete(item.sid)
-    current_interface().store.delete(current_session().sid)
+        store.delete(item.sid)
+    store.delete(current_session().sid)
     index.delete(user)
     session.clear()
     for grant_id in grant_ids:
@@ -90,7 +91,7 @@ def release(user: str | None, grant_id: str, revoke: bool) -> None:
 
 
 def _end(user: str | None, sid: str) -> None:
-    current_interface().store.delete(sid)
+    components().sessions.delete(sid)
     if user:
         _index().remove(user, sid)
 

@@ -5,8 +5,7 @@ A reference is an HMAC-SHA256 of the value under a key derived from SECRET_KEY, 
 128 bits and written in urlsafe base64 (22 characters). Cut there it is still safe as a name:
 without the key nobody can compute one, nor choose values whose references collide (HMAC is a
 pseudorandom function), and by chance any two of a billion references collide with a
-probability of about 2^-69. The previous release wrote the whole HMAC in hex (64 characters):
-`previous_reference` finds what it named while that lives on (see its callers).
+probability of about 2^-69.
 """
 
 from __future__ import annotations
@@ -22,9 +21,3 @@ def reference(key: bytes, value: str) -> str:
     """value's keyed reference: 22 characters of urlsafe base64 (no padding)."""
     digest = hmac.new(key, value.encode(), hashlib.sha256).digest()[: BITS // 8]
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def previous_reference(key: bytes, value: str) -> str:
-    """value's reference as the previous release wrote it: the whole HMAC-SHA256, 64 hex
-    digits."""
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()

@@ -143,6 +143,8 @@ class SessionStore:
             return None
         try:
             return self.decoder.decode(raw)
-        except msgspec.DecodeError as exc:  # not written by this store: treat as absent
+        # Not written by this store (msgspec raises UnicodeDecodeError for a string that is not
+        # UTF-8): treat as absent.
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             log.warning("ignoring a session that cannot be decoded: %s", exc)
             return None

@@ -32,21 +32,17 @@ from app.cocoon.tokens import TokenSet
 from app.components import components
 from app.sessions import endings
 from app.sessions.devices import describe
-from app.sessions.interface import current_interface, current_session
+from app.sessions.interface import current_session, regenerate, save_now
 from app.sessions.store import STARTED_AT
-from app.sessions.user_sessions import GRANT, OLD_ACCOUNT, USER, session_user
+from app.sessions.user_sessions import GRANT, USER, session_user
 from app.web.logs import log_user
 from app.web.metrics import REFRESHES
 from app.web.security import CSRF_FIELD, request_target, url_with_next
 
 log = logging.getLogger(__name__)
 
-DEVICE = (
-    "device"  # the browser at sign-in, in words ("Firefox on Windows", app/sessions/devices.py)
-)
-# Where the previous release kept the browser's raw User-Agent instead (up to 512 characters):
-# read for the device until its sessions end.
-OLD_USER_AGENT = "user_agent"
+# The browser at sign-in, in words ("Firefox on Windows", app/sessions/devices.py).
+DEVICE = "device"
 SEEN_AT = "seen_at"  # epoch seconds of the latest page, to the minute (SEEN_EVERY)
 SEEN_EVERY = 60.0  # a page writes its session back at most this often to note it
 UNSAVED = "unsaved"  # in a `next`: the form sent when the session had ended was not saved
@@ -76,7 +72,7 @@ class GrantTokenStore:
 
     def save(self, tokens: TokenSet) -> None:
         """Store refreshed tokens, unless this session has ended meanwhile (SessionGone)."""
-        if current_interface().store.load(current_session().sid) is None:
+        if components().sessions.load(current_session().sid) is None:
             raise SessionGone()
         self.grants.save(self.grant_id, tokens, previous=self.loaded)
 
@@ -88,25 +84,21 @@ def sign_in(tokens: TokenSet) -> None:
     now = parts.clock()
     session[GRANT] = parts.grants.create_or_join(tokens)
     session[USER] = tokens.user_name or ""
-    session.pop(OLD_ACCOUNT, None)
     session[STARTED_AT] = session[SEEN_AT] = now
     session[DEVICE] = describe(request.user_agent.string or "")
     # A new CSRF secret for the new session, drawn now: pages that only read the session then
     # never write it back.
     session.pop(CSRF_FIELD, None)
     generate_csrf()
-    interface, portal_session = current_interface(), current_session()
-    interface.regenerate(portal_session)
-    interface.store.store(portal_session.sid, portal_session)  # stored before it is indexed
+    regenerate()  # the session is not empty: flask-session renews its id
+    save_now()  # stored before it is indexed
     if tokens.user_name:
-        parts.user_sessions(interface).add(tokens.user_name, portal_session.sid, now)
+        parts.user_sessions().add(tokens.user_name, current_session().sid, now)
 
 
 def device_of(data: Mapping[str, Any]) -> str:
     """The browser a session was signed in from, in words."""
-    if DEVICE in data:
-        return str(data[DEVICE])
-    return describe(str(data.get(OLD_USER_AGENT) or ""))
+    return str(data.get(DEVICE) or describe(""))
 
 
 def signed_in_user() -> str | None:
@@ -184,11 +176,7 @@ def to_sign_in() -> Response:
 
 def _account() -> Mapping[str, Any] | None:
     """The account summary of the session's grant (read-only); None when signed out, or when
-    the grant has ended or cannot be opened (the session is then emptied). The summary copy an
-    older release kept in the session is dropped (the session is written back without it)."""
-    if session.get(GRANT) and OLD_ACCOUNT in session:
-        session[USER] = session_user(session) or ""
-        del session[OLD_ACCOUNT]
+    the grant has ended or cannot be opened (the session is then emptied)."""
     parts = components()
 
     def summary(grant_id: str) -> Mapping[str, Any] | None:

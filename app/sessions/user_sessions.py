@@ -13,11 +13,6 @@ sessions to look at. It is kept exact:
 - the index itself expires SESSION_ABSOLUTE_TIMEOUT after the user's latest sign-in, when every
   session in it has ended: the index of a user who never comes back goes whole.
 Single-key commands only, so the index and the sessions may sit on any Redis Cluster nodes.
-
-The previous release named the index by the whole HMAC in hex: until that index expires (at the
-latest SESSION_ABSOLUTE_TIMEOUT after the upgrade), the sessions it lists are read, pruned and
-ended with the others (both indexes in one round trip), so the Sessions page and "Sign out
-everywhere" still find sessions signed in before the upgrade. (That reading can go after it.)
 """
 
 from __future__ import annotations
@@ -27,15 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.redis_client import RedisStore
-from app.sessions.references import previous_reference, reference
+from app.sessions.references import reference
 from app.sessions.store import STARTED_AT, SessionStore
 
 # What a signed-in session holds besides its times (the rest: app/sessions/tokens.py).
 GRANT = "grant"  # the id of its grant (app/cocoon/grants.py)
 USER = "user"  # its user's name, as the tokens give it ("" when they name nobody)
-# Where the release before kept a summary of the tokens (the user's name among it): read for
-# the name, dropped when the session is next written.
-OLD_ACCOUNT = "account"
 
 
 def session_user(data: Mapping[str, Any]) -> str | None:
@@ -43,9 +35,7 @@ def session_user(data: Mapping[str, Any]) -> str | None:
     it is not signed in."""
     if GRANT not in data:
         return None
-    if USER in data:
-        return str(data[USER])
-    return str((data.get(OLD_ACCOUNT) or {}).get("user_name") or "")
+    return str(data.get(USER) or "")
 
 
 @dataclass(frozen=True)
@@ -77,17 +67,12 @@ class UserSessions:
         return reference(self.reference_key, value)
 
     def is_reference(self, wanted: str, sid: str) -> bool:
-        """Whether `wanted`, sent by a form, names session sid: its reference, or the one a page
-        of the previous release gave it."""
-        return wanted in (self.reference(sid), previous_reference(self.reference_key, sid))
+        """Whether `wanted`, sent by a form, names session sid (by its reference)."""
+        return wanted == self.reference(sid)
 
     def key(self, user: str) -> str:
         """The Redis key of user's index."""
         return self.prefix + self.reference(user)
-
-    def keys(self, user: str) -> tuple[str, str]:
-        """Both keys of user's index: ours, and the previous release's."""
-        return self.key(user), self.prefix + previous_reference(self.reference_key, user)
 
     def add(self, user: str, sid: str, started_at: float) -> None:
         """Index a session that is already stored, and prune the user's dead entries."""
@@ -98,30 +83,18 @@ class UserSessions:
 
     def remove(self, user: str, *sids: str) -> None:
         """Drop sessions' entries (after the sessions were deleted), in one round trip."""
-        if not sids:
-            return
-        pipeline = self.redis.pipeline(transaction=False)
-        for key in self.keys(user):
-            pipeline.zrem(key, *sids)
-        pipeline.execute()
+        if sids:
+            self.redis.zrem(self.key(user), *sids)
 
     def delete(self, user: str) -> None:
         """Drop user's index whole (after every session in it was deleted)."""
-        for key in self.keys(user):
-            self.redis.delete(key)
+        self.redis.delete(self.key(user))
 
     def live(self, user: str) -> list[LiveSession]:
         """The user's signed-in sessions, oldest first; entries whose session has ended are
         removed on the way."""
-        pipeline = self.redis.pipeline(transaction=False)
-        for key in self.keys(user):
-            pipeline.zrange(key, 0, -1, withscores=True)
-        entries = sorted(
-            ((score, raw) for found in pipeline.execute() for raw, score in found),
-            key=lambda entry: entry[0],
-        )
         found, dead = [], []
-        for _, raw in entries:
+        for raw in self.redis.zrange(self.key(user), 0, -1):
             sid = raw.decode() if isinstance(raw, bytes) else str(raw)
             data = self.store.load(sid)
             if data is None or GRANT not in data or self._past_absolute(data):

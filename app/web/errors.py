@@ -24,7 +24,7 @@ from app.cocoon.errors import (
 )
 from app.cocoon.keys import TokenVerificationError
 from app.redis_client import REDIS_DOWN
-from app.sessions.interface import SessionStoreUnavailable
+from app.sessions.backend import store_down
 from app.sessions.tokens import UNSAVED
 from app.web.logs import REQUEST_ID_KEY
 from app.web.metrics import REDIS_ERRORS, SIGN_IN_FAILURES
@@ -62,7 +62,7 @@ PERIODS = {
     "year": "a year",
 }
 # What "the session store is down" looks like, wherever it is raised.
-STORE_ERRORS: tuple[type[Exception], ...] = (*REDIS_DOWN, SessionStoreUnavailable)
+STORE_ERRORS: tuple[type[Exception], ...] = REDIS_DOWN
 
 
 def render_error(
@@ -96,19 +96,23 @@ def _this_page() -> str:
 
 
 def _store_down(exc: Exception) -> tuple[str, int, dict]:
+    """The 503 page; the session is left as Redis holds it (whatever the request changed in it
+    is not saved: never half a session)."""
     REDIS_ERRORS.inc()
     log.error("session store unavailable: %s", exc)
-    return render_error(
+    page = render_error(
         503,
         "The portal cannot reach its session store. Please try again "
         "in a moment; you will not need to sign in again.",
         retry=True,
     )
+    session.modified = False
+    return page
 
 
 def require_session_store() -> tuple[str, int, dict] | None:
     """Answer 503 at once when the session could not be read (never an anonymous fallback)."""
-    if getattr(session, "unavailable", False) and request.endpoint not in NO_SESSION_NEEDED:
+    if store_down() and request.endpoint not in NO_SESSION_NEEDED:
         return _store_down(ServiceUnavailable("session store unavailable"))
     return None
 

@@ -1,6 +1,8 @@
 """Security controls (RFC 9700, RFC 9207, OWASP ASVS sessions), in-process with real Redis and
 the real emulator."""
 
+import pathlib
+import pickle
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -179,6 +181,36 @@ def test_tampered_or_unknown_cookie_is_simply_signed_out(auth, client, cookie):
     response = client.get("/profile")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+
+
+class RunsCode:
+    """Unpickled, touches `marker`."""
+
+    def __init__(self, marker: pathlib.Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return pathlib.Path.touch, (self.marker,)
+
+
+def test_a_session_key_holding_a_pickle_runs_nothing_in_the_portal(
+    auth, client, redis_client, tmp_path
+):
+    """Whoever can write a session key in Redis gets no code run: the signed-in session's key,
+    overwritten with a pickle that would touch a file, is no session (sent through sign-in)."""
+    auth.login()
+    sid = client.get_cookie("portal_session").value
+    marker = tmp_path / "ran"
+    payload = pickle.dumps({"grant": RunsCode(marker), "user": "alex"})
+    redis_client.set(f"portal:session:{sid}", payload, keepttl=True)
+    for path in ("/profile", "/account/sessions", "/"):
+        response = client.get(path)
+        assert response.status_code in (200, 302)
+    assert response.status_code == 200  # the home page, signed out
+    assert client.get("/profile").headers["Location"].startswith("/login")
+    assert not marker.exists()
+    pickle.loads(payload)  # the payload is live: unpickled, it does run
+    assert marker.exists()
 
 
 def test_only_trusted_hosts_are_answered(environ, redis_client, clock):

@@ -57,8 +57,8 @@ def token_response(
     return body
 
 
-def seal_like_the_previous_release(key: bytes, tokens: TokenSet) -> bytes:
-    """A token set sealed as the release before this one stored it (version 1): zlib of a
+def seal_like_an_earlier_build(key: bytes, tokens: TokenSet) -> bytes:
+    """A token set sealed as earlier development builds stored it (version 1): zlib of a
     msgpack map of the set's fields, the JWT as its decoded parts, AES-256-GCM."""
     data = tokens.to_dict()
     data["access_token"] = pack_jwt(tokens.access_token)

@@ -153,9 +153,21 @@ def test_the_check_reads_the_whole_portal():
     assert {
         "app/__init__.py",
         "app/sessions/interface.py",
+        "app/sessions/backend.py",
         "app/web/logs.py",
         "config/settings.py",
     } <= names
+
+
+def test_the_check_covers_flask_session_and_cachelib():
+    """The session layer is flask-session on a cachelib backend of ours: both are imported by
+    the files checked, so a private name of either would be caught (the cases below)."""
+    imported = {
+        module.split(".")[0]
+        for path in checked_files()
+        for module, _ in library_imports(ast.parse(path.read_text())).values()
+    }
+    assert {"flask_session", "cachelib"} <= imported
 
 
 @pytest.mark.parametrize(
@@ -177,6 +189,13 @@ def test_no_private_name_of_a_library(path):
         "import logging\nlogging.logThreads = logging.logProcesses = False",
         "import logging as log\nlog.raiseExceptions = False",
         "interface._get_store_id(sid)",
+        "from flask_session.cachelib import CacheLibSessionInterface as C\nclass P(C):\n"
+        "    def _upsert_session(self, lifetime, session, key): pass",
+        "from flask_session.base import ServerSideSessionInterface\n"
+        "class P(ServerSideSessionInterface):\n    def f(self): return self._generate_sid(16)",
+        "from cachelib import BaseCache\nclass B(BaseCache):\n"
+        "    def set(self, k, v, timeout=None): return self._normalize_timeout(timeout)",
+        "app.session_interface._delete_session(key)",
         "current_app.session_interface._upsert_session(None, s, key)",
         "from limits.strategies import SlidingWindowCounterRateLimiter as S\nclass M(S):\n"
         "    def _weighted_count(s): 0",
@@ -201,6 +220,9 @@ def test_a_private_use_is_caught(source):
         "strategy.get_window_stats(rate, *names).reset_time + rate.GRANULARITY.seconds",
         "from flask.sessions import SessionInterface\nclass S(SessionInterface):\n"
         "    def _decode(self, raw): return self._cache",
+        "from cachelib import BaseCache\nclass B(BaseCache):\n"
+        "    def get(self, key): return self._own(key)\n    def _own(self, key): return key",
+        "from flask_session import Session\nSession(app)\ninterface.regenerate(session)",
     ],
 )
 def test_public_and_own_names_pass(source):

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from app.cocoon.packing import DICTIONARY, pack, pack_jwt, unpack
 from app.cocoon.sealing import ASSOCIATED_DATA, VERSION, SealError, TokenSealer, derive_key
 from app.cocoon.tokens import TokenSet
-from tests.support.tokens import seal_like_the_previous_release, token_response
+from tests.support.tokens import seal_like_an_earlier_build, token_response
 
 NOW = 1_800_000_000.0
 
@@ -75,13 +75,15 @@ def test_derived_key_is_stable_and_32_bytes():
     assert derive_key("a" * 40) != derive_key("b" * 40)
 
 
-def test_a_set_sealed_by_the_previous_release_still_opens(tokens):
+def test_a_set_sealed_by_an_earlier_development_build_is_refused(tokens):
+    """Version 1 (earlier development builds) is no longer read: those sessions end at the
+    upgrade, whichever version byte the set carries."""
     key = os.urandom(32)
-    old = seal_like_the_previous_release(key, tokens)
+    old = seal_like_an_earlier_build(key, tokens)
     sealer = TokenSealer([key])
-    assert sealer.open(old) == tokens
     assert sealer.seal(tokens)[:1] == b"\x02"
-    assert len(sealer.seal(tokens)) < len(old)
+    with pytest.raises(SealError):
+        sealer.open(old)
     with pytest.raises(SealError):  # a version 1 body is not accepted as version 2
         sealer.open(b"\x02" + old[1:])
 
