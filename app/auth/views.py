@@ -18,8 +18,11 @@ from werkzeug.wrappers import Response
 
 from app.auth import pending
 from app.components import components
+from app.extensions import csrf
 from app.sessions import endings
-from app.sessions.tokens import sign_in
+from app.sessions.tokens import sign_in, signed_in_user
+from app.web import form_sites
+from app.web.errors import render_error
 from app.web.metrics import SIGN_IN_FAILURES, SIGN_INS
 from app.web.security import origin, safe_next, url_with_next
 
@@ -133,10 +136,24 @@ def _with_params(url: str, **params: str) -> str:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+@csrf.exempt  # its own check: form_sites.may_sign_out
+def logout() -> Response | tuple[str, int, dict]:
     """Sign out: delete the session, revoke the refresh token (unless another session of the
     user's holds the same one), then end the access-service's own sign-in in this browser
-    where COCOON_LOGOUT_URL names its sign-out endpoint."""
+    where COCOON_LOGOUT_URL names its sign-out endpoint.
+
+    Whatever state the session or its CSRF token is in (ended, idle, signed out in another
+    tab): a sign-out from this portal always ends what can be ended. One from another site
+    never reaches this view (app/web/form_sites.py); one of unknown site (no Origin, no Fetch
+    Metadata) needs a valid token while the session is signed in, and is otherwise refused
+    with a page whose own Sign out button works."""
+    if not form_sites.may_sign_out(signed_in=signed_in_user() is not None):
+        return render_error(
+            400,
+            "Your browser did not say that this sign-out came from this portal, and its form "
+            "was out of date, so you are still signed in. Use the Sign out button on this page.",
+            title="Not signed out yet",
+        )
     endings.sign_out()
     return to_platform_sign_out()
 

@@ -9,9 +9,11 @@ import pytest
 import requests
 import yaml
 
+from tests.support.agent import SignInAgent
 from tests.support.make_run import distinct_free_ports
 from tests.support.nginx import Nginx, write_config
 from tests.support.processes import ROOT, Portal
+from tests.support.staging import staging
 
 DEPLOY = ROOT / "deploy"
 FILLED = {
@@ -72,3 +74,51 @@ def test_through_the_bundled_nginx_the_portal_answers_and_signs_in_on_localhost(
     finally:
         nginx.stop()
         portal.stop()
+
+
+def test_behind_the_nginx_example_on_a_port_other_than_443_forms_need_no_referer(
+    redis_server, tmp_path
+):
+    """Issue 23, item 2: a staging host on https://localhost:<port> behind the production nginx
+    example. The portal knows its own origin, port included (no bounce at /login), and its
+    forms work without a Referer: a form with Origin, a sign-out with `Origin: null` from a
+    no-referrer page."""
+    with staging(redis_server.url, tmp_path) as stage:
+        public = stage.url
+        browser = requests.Session()
+        browser.verify = str(stage.certificate)
+        browser.trust_env = False  # else REQUESTS_CA_BUNDLE overrides `verify`
+        login = browser.get(public + "/login", allow_redirects=False, timeout=10)
+        assert login.status_code == 302
+        query = parse_qs(urlsplit(login.headers["Location"]).query)
+        assert query["redirect_uri"] == [public + "/authcallback"]  # port kept, no bounce
+        callback = SignInAgent().authorize(login.headers["Location"])
+        landed = browser.get(callback, allow_redirects=False, timeout=10)
+        assert landed.status_code == 302, landed.text[:300]
+        html = browser.get(public + "/account", timeout=10).text
+        token = html.split('name="csrf_token" value="')[1].split('"')[0]
+        form = {
+            "firstName": "Alex",
+            "lastName": "Originator",
+            "otherName": "",
+            "mobileNumber": "+1 234 567 8910",
+            "csrf_token": token,
+        }
+        saved = browser.post(
+            public + "/account",
+            data=form,
+            headers={"Origin": public},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert saved.status_code == 303 and saved.headers["Location"] == "/account?saved=1"
+        out = browser.post(
+            public + "/logout",
+            data={"csrf_token": token},
+            headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert out.status_code == 303
+        assert out.headers["Location"].startswith(stage.emulator.url + "/logout?")
+        assert browser.get(public + "/profile", allow_redirects=False).status_code == 302
