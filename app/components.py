@@ -15,6 +15,7 @@ from flask import current_app
 from app.cocoon.client import AccessServiceClient
 from app.cocoon.grants import Grants
 from app.cocoon.keys import TokenVerifier
+from app.cocoon.reachability import Reachability, host_and_port
 from app.cocoon.refresh import RefreshCoordinator
 from app.cocoon.sealing import TokenSealer, derive_key
 from app.cocoon.summaries import AccountSummaries
@@ -44,7 +45,8 @@ def platform_http() -> requests.Session:
 @dataclass
 class Components:
     """What the views need: settings, Redis, the access-service client, the grants, the user API's
-    HTTP session, the sign-in rate limit."""
+    HTTP session, the sign-in rate limit, and whether the platform's sign-in and sign-out pages
+    (COCOON_LOGOUT_URL's; None without one) can be reached."""
 
     settings: Settings
     redis: RedisStore
@@ -58,11 +60,20 @@ class Components:
     reference_key: bytes
     platform_http: requests.Session
     login_limit: RateLimit
+    sign_in_pages: Reachability
+    sign_out_pages: Reachability | None
     clock: Callable[[], float] = time.time
 
     def user_sessions(self, interface: PortalSessionInterface) -> UserSessions:
         """The per-user index of sessions kept by `interface`."""
         return UserSessions(self.redis, interface.store, self.reference_key)
+
+
+def reachability(settings: Settings, url: str) -> Reachability:
+    """Whether `url`'s host can be reached, asked at most once per PLATFORM_PROBE_INTERVAL."""
+    return Reachability(
+        url, interval=settings.platform_probe_interval, timeout=settings.http_connect_timeout
+    )
 
 
 def build_components(
@@ -94,6 +105,11 @@ def build_components(
         cache=cache,
         clock=clock,
     )
+    sign_in_pages = reachability(settings, settings.authorize_url)
+    sign_out_pages = None
+    if settings.logout_url:
+        same_host = host_and_port(settings.logout_url) == sign_in_pages.address
+        sign_out_pages = sign_in_pages if same_host else reachability(settings, settings.logout_url)
     return Components(
         settings=settings,
         redis=redis,
@@ -109,6 +125,8 @@ def build_components(
         reference_key=derive(settings.secret_key, b"cocoon-portal user session index"),
         platform_http=platform_http(),
         login_limit=RateLimit(settings.login_rate_limit, storage(settings), view="auth.login"),
+        sign_in_pages=sign_in_pages,
+        sign_out_pages=sign_out_pages,
         clock=clock,
     )
 
