@@ -17,6 +17,7 @@ from app.cocoon.grants import Grants
 from app.cocoon.keys import TokenVerifier
 from app.cocoon.reachability import Reachability, host_and_port
 from app.cocoon.refresh import RefreshCoordinator
+from app.cocoon.revocations import Revocations
 from app.cocoon.sealing import TokenSealer, derive_key
 from app.cocoon.summaries import AccountSummaries
 from app.redis_client import RedisStore
@@ -44,9 +45,10 @@ def platform_http() -> requests.Session:
 
 @dataclass
 class Components:
-    """What the views need: settings, Redis, the access-service client, the grants, the user API's
-    HTTP session, the sign-in rate limit, and whether the platform's sign-in and sign-out pages
-    (COCOON_LOGOUT_URL's; None without one) can be reached."""
+    """What the views need: settings, Redis, the access-service client, the grants, the user
+    API's HTTP session, the sign-in rate limit, the revocations made beside the requests, and
+    whether the platform's sign-in and sign-out pages (COCOON_LOGOUT_URL's; None without one)
+    can be reached."""
 
     settings: Settings
     redis: RedisStore
@@ -60,6 +62,7 @@ class Components:
     reference_key: bytes
     platform_http: requests.Session
     login_limit: RateLimit
+    revocations: Revocations
     sign_in_pages: Reachability
     sign_out_pages: Reachability | None
     clock: Callable[[], float] = time.time
@@ -125,6 +128,7 @@ def build_components(
         reference_key=derive(settings.secret_key, b"cocoon-portal user session index"),
         platform_http=platform_http(),
         login_limit=RateLimit(settings.login_rate_limit, storage(settings), view="auth.login"),
+        revocations=Revocations(client),
         sign_in_pages=sign_in_pages,
         sign_out_pages=sign_out_pages,
         clock=clock,
