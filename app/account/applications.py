@@ -20,7 +20,8 @@ def applications() -> str | Response:
     confirmation's POST withdraws it (an id that is not the person's: the 404 page)."""
     api = user_api()
     if request.method == "POST":
-        api.withdraw_approval(request.form.get("approval", "")[:64] or "-")
+        # A value that is no path segment (`.`, `..`, empty...) is the 404 page, uncalled.
+        api.withdraw_approval(request.form.get("approval", ""))
         return redirect(url_for("account.applications", withdrawn=1), 303)
     approvals = api.approvals()
     confirming: Approval | None = None
