@@ -27,6 +27,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
 from app.redis_client import REDIS_DOWN
+from app.sessions.activity import is_person_activity
 from app.sessions.store import SessionStore
 
 log = logging.getLogger(__name__)
@@ -86,13 +87,14 @@ class PortalSessionInterface(SessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> PortalSession:
         """The session the request's cookie names; a new, empty one when there is no cookie, it
-        holds no id of ours, or that session has ended. Never raises: when Redis cannot be
+        holds no id of ours, or that session has ended. Its idle timeout slides only for a
+        person's activity (app/sessions/activity.py). Never raises: when Redis cannot be
         reached, the new session is marked `unavailable`."""
         sid = request.cookies.get(self.get_cookie_name(app))
         if sid is None or not SESSION_ID.fullmatch(sid):
             return PortalSession()
         try:
-            data = self.store.open(sid)
+            data = self.store.open(sid, slide=is_person_activity(app, request))
         except REDIS_DOWN as exc:
             log.error("session store unavailable: %s", exc)
             return PortalSession(unavailable=True)

@@ -24,11 +24,13 @@ REDIRECT_URI = f"http://{PORTAL_HOST}/authcallback"
 
 
 class ServerLikeClient(FlaskClient):
-    """Flask's test client, returning each response once the revocations it queued are done
+    """Flask's test client as a server: each response read whole and closed (a file it sends
+    is closed too), and returned once the revocations it queued are done
     (app/cocoon/revocations.py makes them beside the request): a test then reads what the
     platform was told."""
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
         response = super().open(*args, **kwargs)
         assert self.application.extensions["portal"].revocations.wait(30), "revocations hang"
         return response
