@@ -69,7 +69,7 @@ def test_through_the_bundled_nginx_the_portal_answers_and_signs_in_on_localhost(
         assert login.status_code == 302
         query = parse_qs(urlsplit(login.headers["Location"]).query)
         assert query["redirect_uri"] == ["https://localhost/authcallback"]
-        assert login.headers["Set-Cookie"].startswith("__Host-session=")
+        assert login.headers["Set-Cookie"].startswith("__Host-sign-in-")
         assert "Secure" in login.headers["Set-Cookie"]
     finally:
         nginx.stop()

@@ -233,7 +233,13 @@ def test_production_forms_need_no_referer(environ, redis_client, clock, tmp_path
         app.config["SERVER_NAME"] = "localhost:8443"
         client = app.test_client()
         client.environ_base["wsgi.url_scheme"] = "https"
-        AuthActions(client).login()
+        landed = AuthActions(client).login()
+        [session_cookie] = [
+            c for c in landed.headers.getlist("Set-Cookie") if c.startswith("__Host-session=")
+        ]
+        for attribute in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
+            assert attribute in session_cookie
+        assert "Domain" not in session_cookie
         token = page_csrf_token(client, "/account")
         no_referer = ({"Origin": HTTPS_PORTAL}, {"Sec-Fetch-Site": "same-origin", "Origin": "null"})
         for headers in no_referer:
