@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow bench lint typecheck install clean
+.PHONY: run test test-slow bench docs lint typecheck install clean
 
 # (Re)install when the requirements change; creating .venv/ only when it is missing.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -19,9 +19,15 @@ install: $(STAMP)
 run: $(STAMP)
 	@$(PY) -m scripts.dev
 
-## The whole suite: lint, type check, unit, integration, end-to-end and browser tests.
+## The whole suite: lint, type check, the docs site's strict build (tests/unit/test_docs_site.py),
+## unit, integration, end-to-end and browser tests.
 test: lint typecheck
 	$(PY) -m pytest
+
+## The documentation site, built strictly (a warning, such as a broken link, fails it).
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	@echo "The documentation site: file://$(CURDIR)/docs/_build/html/index.html"
 
 ## Benchmarks (not part of `make test`); writes bench/out/results.md, or RESULTS=FILE.
 bench: $(STAMP)
@@ -37,4 +43,4 @@ typecheck: $(STAMP)
 	$(PY) -m mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache instance/ .run/
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache instance/ .run/ docs/_build/

@@ -43,7 +43,7 @@ def seconds(value: str) -> int:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    """The serve command line (access_service/README.md lists its options)."""
+    """The serve command line (docs/emulator.md lists its options)."""
     parser = argparse.ArgumentParser(
         prog="python -m access_service",
         description="Emulated Cocoon access-service (development and tests only). "

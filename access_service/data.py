@@ -30,7 +30,7 @@ class Client(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     access_token_validity_seconds: int = 43_200
     refresh_token_validity_seconds: int = 2_592_000
     reuse_refresh_token: bool = True
-    # Accept a registered loopback redirect URI on any port (see README, "The loopback rule").
+    # Accept a registered loopback redirect URI on any port (docs/emulator.md, "The loopback rule").
     loopback_redirect_any_port: bool = False
     # Where GET /logout may send the browser back to (OpenID Connect RP-Initiated Logout 1.0's
     # client metadata of the same name).

@@ -46,7 +46,7 @@ def requires(authority: str | None) -> Callable:
                 raise OAuthError(403, "access_denied", "Access is denied")
             return view(*args, **kwargs)
 
-        # Kept on the view, so the tests can hold each endpoint to the README's table.
+        # Kept on the view, so the tests can hold each endpoint to the table of docs/emulator.md.
         cast(Any, guarded).required_authority = authority
         return guarded
 

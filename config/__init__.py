@@ -1,4 +1,4 @@
-"""Settings of the portal, read from the environment (see the Settings table in README.md)."""
+"""Settings of the portal, read from the environment (see the table in docs/settings.md)."""
 
 from config.settings import ConfigurationError, Settings, load_settings
 

@@ -1,7 +1,7 @@
 """gunicorn settings for the portal: `gunicorn -c config/gunicorn.conf.py wsgi:app`.
 
 GUNICORN_CMD_ARGS (gunicorn's own variable) overrides any of these, e.g. bind and workers.
-Sizing for N cores: see "Scaling out" in README.md.
+Sizing for N cores: see "Scaling out" in docs/operations.md.
 """
 
 import os

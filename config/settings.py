@@ -3,10 +3,10 @@
 A setting is one line of the Settings class below: the environment variable, how its value is
 read and checked (a parser from config/parsers.py), and its default. load_settings() reads them
 all before gunicorn opens its port; anything that cannot work raises ConfigurationError with one
-line naming each variable at fault and what it expects. README.md's Settings table lists the
+line naming each variable at fault and what it expects. docs/settings.md's table lists the
 same variables (tests/unit/test_readme.py keeps the two in step).
 
-Adding a setting: declare it below, read it as `settings.<field>`, add its row to README.md's
+Adding a setting: declare it below, read it as `settings.<field>`, add its row to docs/settings.md's
 table and its line to deploy/portal.env.example, and give tests/unit/test_settings.py a bad value
 for it (that test fails until you do).
 """
@@ -184,7 +184,7 @@ class Settings:
                 f"(PORTAL_ENV={environ.get('PORTAL_ENV', PRODUCTION)})",
             )
         if problems:
-            raise ConfigurationError("; ".join(problems) + " (see README.md, Settings)")
+            raise ConfigurationError("; ".join(problems) + " (see docs/settings.md)")
         settings = cls(**values)
         settings.check()
         return settings

@@ -109,7 +109,7 @@ def banner(env: dict[str, str]) -> str:
             "  Demo sign-in         alex.originator@xy-company.com / password1",
             "  Second demo user     sam.viewer@xy-company.com / password2",
             "  Two-factor demo      morgan.twofactor@xy-company.com / password3, then the code of",
-            "                       its secret (see README.md, Quick start)",
+            "                       its secret (see docs/running.md)",
             "  The approval page    COCOON_CLIENT_ID=approvalClientApplication \\",
             "                       COCOON_CLIENT_SECRET=approvalClientApplicationSecret make run",
             "  Stop everything      Ctrl-C",

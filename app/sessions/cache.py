@@ -13,7 +13,7 @@ the channel's (one thread at a time reads its socket) and the entries' (held for
 only, never across I/O). Reading the socket is a system call, during which Python lets another
 thread run: were the entries' lock held then, every other thread's lookup would queue behind it,
 and with one worker's four threads under load that queue cost more than the whole page
-(README.md, "Benchmarks", has the figures). A read from Redis races with invalidations: a thread
+(docs/benchmarks.md has the figures). A read from Redis races with invalidations: a thread
 must not keep what it read if Redis has since said the session changed. So a read takes a ticket
 first; any invalidation of that session (or of all) voids its tickets, and `keep` stores only
 under a ticket still valid.

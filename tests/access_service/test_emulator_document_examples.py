@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
 import subprocess
 
 import pytest
 
 from tests.access_service.helpers import ALEX, DOC_REDIRECT, EXAMPLE, fragment, jwt_part, query
+from tests.support.tools import command
 
 DOC_HOST = "https://access-service.xy-company.com"
 AUTHORIZE_CODE = f"""curl '{DOC_HOST}/api/oauth/authorize?response_type=code&client_id=exampleClientApplication&redirect_uri=https%3A%2F%2Fmy-application-url%2Fauthcallback' \\
@@ -33,7 +33,11 @@ PASSWORD = f"""curl {DOC_HOST}/api/oauth/token \\
  --data-urlencode 'password=password1' \\
  -X POST"""  # noqa: E501
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+
+@pytest.fixture(autouse=True)
+def curl() -> str:
+    """curl, which these examples are written for (tools.command)."""
+    return command("curl")
 
 
 def run_curl(command: str, url: str, *extra: str) -> tuple[dict[str, str], str]:

@@ -6,9 +6,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-import requests
 
-from tests.access_service.helpers import ALEX, jwt_part, token
+from tests.access_service.helpers import ALEX, EXAMPLE, jwt_part, token
+from tests.access_service.inprocess import Emulator, basic
 from tests.support.processes import AccessService
 
 ROTATING = ("rotatingClient", "rotatingClientSecret")
@@ -68,7 +68,7 @@ def test_rotation_issues_a_new_refresh_token_and_spends_the_old(rotating_service
 
 @pytest.fixture(scope="module")
 def short_lived(tmp_path_factory) -> Iterator[AccessService]:
-    """An emulator whose access tokens live 1 s and refresh tokens 2 s."""
+    """An emulator server whose access tokens live 1 s and refresh tokens 2 s."""
     service = AccessService(
         tmp_path_factory.mktemp("short"),
         args=["--access-token-validity", "1", "--refresh-token-validity", "2"],
@@ -77,37 +77,46 @@ def short_lived(tmp_path_factory) -> Iterator[AccessService]:
     service.stop()
 
 
-def test_expired_access_and_refresh_tokens(short_lived):
-    url = short_lived.url
-    # exp is whole seconds (as Spring's, milliseconds divided down): a 1 s token issued late in
-    # a second lives only the rest of it. Start just after a second begins, so it lives ~1 s.
-    time.sleep(1.02 - time.time() % 1)
-    issued = password_grant(url)
-    claims = jwt_part(issued["access_token"], 1)
-    assert claims["exp"] - time.time() <= 1.5
-    checked = token_check(url, issued["access_token"])
-    assert checked.status_code == 200
-    time.sleep(2.1)
-    expired = token_check(url, issued["access_token"])
+def test_the_validity_options_reach_the_tokens(short_lived):
+    # exp is whole seconds (as Spring's, milliseconds divided down), counted from the issuing.
+    before = int(time.time())
+    issued = password_grant(short_lived.url)
+    after = int(time.time())
+    assert before + 1 <= jwt_part(issued["access_token"], 1)["exp"] <= after + 1
+    # The refresh token's 2 s are what the expiry test below moves its clock past.
+
+
+def test_expired_access_and_refresh_tokens(tmp_path):
+    """With a clock only the test moves: the 1 s access token lives until its second ends, the
+    2 s refresh token past it, and Spring's answers for each once expired."""
+    emulator = Emulator(tmp_path, ACCESS_TOKEN_VALIDITY=1, REFRESH_TOKEN_VALIDITY=2)
+    issued = emulator.password_grant()
+    assert jwt_part(issued["access_token"], 1)["exp"] == int(emulator.clock()) + 1
+    assert emulator_check(emulator, issued["access_token"]).status_code == 200
+    emulator.clock.advance(0.5)
+    assert emulator_check(emulator, issued["access_token"]).status_code == 200
+    emulator.clock.advance(0.5)  # exp reached
+    expired = emulator_check(emulator, issued["access_token"])
     assert expired.status_code == 400
-    assert expired.json() == {"error": "invalid_token", "error_description": "Token has expired"}
-    refresh = token(url, grant_type="refresh_token", refresh_token=issued["refresh_token"])
+    assert expired.get_json() == {
+        "error": "invalid_token",
+        "error_description": "Token has expired",
+    }
+    emulator.clock.advance(1.0)  # the refresh token's 2 s are up
+    refresh = emulator.refresh(issued["refresh_token"])
     assert refresh.status_code == 401
-    assert refresh.json() == {
+    assert refresh.get_json() == {
         "error": "invalid_token",
         "error_description": f"Invalid refresh token (expired): {issued['refresh_token']}",
     }
     assert refresh.headers["Cache-Control"] == "no-store"
     # Spring forgets an expired refresh token once it has reported it.
-    gone = token(url, grant_type="refresh_token", refresh_token=issued["refresh_token"])
-    assert gone.status_code == 400 and gone.json()["error"] == "invalid_grant"
+    gone = emulator.refresh(issued["refresh_token"])
+    assert gone.status_code == 400 and gone.get_json()["error"] == "invalid_grant"
 
 
-def token_check(url: str, access_token: str):
-    """POST check_token as the example client."""
-    return requests.post(
-        url + "/api/oauth/check_token",
-        data={"token": access_token},
-        auth=("exampleClientApplication", "exampleClientApplicationSecret"),
-        timeout=10,
+def emulator_check(emulator: Emulator, access_token: str):
+    """POST check_token to an in-process emulator as the example client."""
+    return emulator.app.test_client().post(
+        "/api/oauth/check_token", data={"token": access_token}, headers=basic(EXAMPLE)
     )

@@ -9,7 +9,7 @@ from tests.access_service.helpers import ALEX, EXAMPLE, csrf_token
 from tests.access_service.inprocess import Emulator
 
 MORGAN = ("morgan.twofactor@xy-company.com", "password3")
-SECRET = "OSRLNDIIR7LJ7HIMDC66TOIWZYD5Z32V"  # as access_service/README.md shows it
+SECRET = "OSRLNDIIR7LJ7HIMDC66TOIWZYD5Z32V"  # as docs/emulator.md shows it
 AUTHORIZE = {
     "response_type": "code",
     "client_id": EXAMPLE[0],

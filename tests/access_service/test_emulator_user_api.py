@@ -12,7 +12,7 @@ EMAIL = "/api/v1/users/me/notifications/email"
 APPROVALS = "/api/v1/users/me/applications/approvals"
 FULL_AUTH = "Full authentication is required to access this resource"
 
-# The authority table of access_service/README.md: endpoint -> authority (None: any token).
+# The authority table of docs/emulator.md: endpoint -> authority (None: any token).
 AUTHORITIES = [
     ("GET", "/api/v1", None),
     ("GET", ME, "PERM_USERINFO_GETSELF"),

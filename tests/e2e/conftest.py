@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import chromium
-from tests.support.cluster import MISSING, Cluster, cluster_binaries
+from tests.support.cluster import Cluster, cluster_binaries
 from tests.support.environment import portal_environment
 from tests.support.processes import AccessService, Portal, RedisServer
+from tests.support.tools import missing
 
 
 @pytest.fixture(scope="session")
@@ -93,9 +93,7 @@ def redis_cluster(e2e_dir) -> Iterator[Cluster]:
     """A three-primary Redis Cluster for the whole session (a test that kills a node restarts
     it). Skipped without Debian's redis-server and redis-cli, except under CI=true."""
     if cluster_binaries() is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(MISSING)
-        pytest.skip(MISSING)
+        missing("Debian's redis-server and redis-cli", "redis-server")
     cluster = Cluster(e2e_dir / "cluster")
     try:
         yield cluster.start()

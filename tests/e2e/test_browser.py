@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 USER = "alex.originator@xy-company.com"
 PASSWORD = "password1"
-# The emulator's demo user with two-factor sign-in (access_service/README.md).
+# The emulator's demo user with two-factor sign-in (docs/emulator.md).
 TWO_FACTOR_USER = "morgan.twofactor@xy-company.com"
 TWO_FACTOR_PASSWORD = "password3"
 TWO_FACTOR_SECRET = "OSRLNDIIR7LJ7HIMDC66TOIWZYD5Z32V"

@@ -1,7 +1,8 @@
-"""The READMEs followed word for word: every shell and Python block of README.md and
-access_service/README.md runs, in order, against a stack started by `make run` itself.
+"""The docs followed word for word: every shell and Python block of README.md and of every page
+of the documentation site (docs/*.md) runs, in order, against a stack started by `make run`
+itself.
 
-How, as README.md's "The docs are tested" says:
+How, as docs/running.md's "The docs are tested" says:
 - the stack is `make run PORT=... ACCESS_SERVICE_PORT=... REDIS_PORT=...` on free ports, and in
   every block the port numbers 5000, 9000 and 6379 become those (nothing else is changed);
 - each file's blocks run in order, as in one terminal: a block's environment is what the blocks
@@ -10,8 +11,8 @@ How, as README.md's "The docs are tested" says:
   folder and run with `.venv/bin/python`; both must exit 0;
 - a block fenced `sh server` starts a server: it must come up on every port the block names
   (other ports than the stack's move to free ones too), then gets a Ctrl-C and must stop;
-- a block fenced `sh notest` is not run, and may only hold `make` and `docker compose` commands
-  (the stack and the suite themselves, or a Docker engine);
+- a block fenced `sh notest` is not run, and may only hold `make` and `docker compose` commands,
+  after variable assignments (the stack and the suite themselves, or a Docker engine);
 - a block fenced `sh after-approval` follows the prose's "approve approvalClientApplication in a
   browser": the test first does that with the scripted sign-in agent, as alex.
 The blocks run in a scratch folder that mirrors the repository (links to its files, without
@@ -38,12 +39,15 @@ from tests.support.auth import sign_in
 from tests.support.make_run import MakeRun, distinct_free_ports
 from tests.support.processes import ROOT, VENV_BIN, free_port, wait_for_port
 
-DOCS = ("README.md", "access_service/README.md")
+# README.md, then the site's pages in the order of its table of contents (docs/index.md).
+TOCTREE = re.compile(r"```\{toctree\}\n(?::.*\n)*\n?((?:[\w/-]+\n)+)```")
+PAGES = TOCTREE.search((ROOT / "docs" / "index.md").read_text()).group(1).split()
+DOCS = ("README.md", "docs/index.md", *(f"docs/{page}.md" for page in PAGES))
 FENCE = re.compile(r"^(```+|~~~+)(.*)$")
 SHELL, PYTHON = ("sh", "bash", "shell"), ("python", "py")
 DEFAULT_PORTS = {"5000": "PORT", "9000": "ACCESS_SERVICE_PORT", "6379": "REDIS_PORT"}
 PORT = re.compile(r"(?:(?<=127\.0\.0\.1:)|(?<=localhost:)|(?<=--port )|(?<=--port=))(\d{2,5})\b")
-NOTEST_COMMANDS = ("make ", "docker compose ")
+NOTEST_COMMAND = re.compile(r"(?:[A-Z_]+=\S+ )*(?:make|docker compose)( |$)")
 BLOCK_TIMEOUT = 120
 
 
@@ -92,6 +96,11 @@ def runnable(path: str) -> list[Block]:
 ALL_RUNNABLE = [block for path in DOCS for block in runnable(path)]
 
 
+def test_every_page_of_the_site_is_run():
+    pages = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "docs").glob("*.md"))
+    assert len(pages) >= 10 and sorted(DOCS[1:]) == pages
+
+
 def test_every_block_is_labelled_and_notest_hides_no_command():
     every = [block for path in DOCS for block in blocks(path)]
     assert [block.id for block in every if not block.language] == []
@@ -99,7 +108,7 @@ def test_every_block_is_labelled_and_notest_hides_no_command():
     skipped = [block for block in every if "notest" in block.modifiers]
     for block in skipped:
         commands = [line.strip() for line in block.text.splitlines() if line.strip()]
-        assert all(command.startswith(NOTEST_COMMANDS) for command in commands), block.id
+        assert all(NOTEST_COMMAND.match(command) for command in commands), block.id
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +131,7 @@ def scratch(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def terminals(stack) -> dict[str, dict[str, str]]:
-    """One terminal's environment per README file, carried from block to block."""
+    """One terminal's environment per file, carried from block to block."""
     return {path: dict(stack.env) for path in DOCS}
 
 

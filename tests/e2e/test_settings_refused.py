@@ -47,7 +47,7 @@ def start_gunicorn(environ: dict[str, str], port: int) -> subprocess.CompletedPr
             "COCOON_ACCESS_SERVICE_URL must use https",
         ),
         # (gunicorn reads WEB_CONCURRENCY itself first, and a non-number stops it with its own
-        # traceback: README.md says so.)
+        # traceback: docs/settings.md says so.)
         ("WEB_CONCURRENCY", "0", "WEB_CONCURRENCY must be a whole number, at least 1"),
     ],
 )

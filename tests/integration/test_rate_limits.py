@@ -63,17 +63,36 @@ def test_the_429_page_names_the_limit_and_the_true_wait(environ, redis_client, c
     assert f"try again in {-(-wait // 60)} minutes" in text
 
 
-def test_retry_after_is_when_the_next_sign_in_goes_through(environ, redis_client, clock):
-    client = portal(environ, clock, "1/3 seconds")
+COUNTER = "LIMITS:LIMITER/portal:ratelimit/127.0.0.1/auth.login/1/30/second"
+
+
+def counter_ttl(redis_client) -> int:
+    """Milliseconds left of the counter's window, as Redis counts them."""
+    left = redis_client.pttl(COUNTER)
+    assert left > 0, f"no counter {COUNTER}: {sorted(redis_client.keys('LIMITS:*'))}"
+    return left
+
+
+def test_retry_after_is_not_before_the_window_ends(environ, redis_client, clock):
+    # The window is Redis' (the counter's TTL), so the test reads it there rather than timing
+    # it: 30 s is far more than two requests take, however loaded the machine.
+    client = portal(environ, clock, "1/30 seconds")
     assert client.get("/login").status_code == 302
-    # About 2.4 s are left of the window, which Redis gives as a TTL of 2 (whole seconds,
-    # rounded): a Retry-After of 2 would be early.
-    time.sleep(0.6)
+    # Ask when a fraction of about 0.3 s is left over the window's whole seconds: Redis gives
+    # TTLs rounded to whole seconds, so a Retry-After taken from the TTL alone would be early.
+    while not 200 <= counter_ttl(redis_client) % 1000 <= 450:
+        time.sleep(0.05)
     refused = client.get("/login")
+    left = counter_ttl(redis_client) / 1000  # read after the answer: it was at least this
     assert refused.status_code == 429
     wait = int(refused.headers["Retry-After"])
-    assert wait <= 3 and f"try again in {wait} second" in refused.get_data(as_text=True)
-    time.sleep(wait)
+    assert left <= wait <= 31
+    assert f"try again in {wait} seconds" in refused.get_data(as_text=True)
+    # When the window ends (Redis ends it here, rather than the test waiting 30 s for it), the
+    # next sign-in goes through.
+    redis_client.pexpire(COUNTER, 1)
+    while redis_client.exists(COUNTER):
+        time.sleep(0.01)
     assert client.get("/login").status_code == 302
 
 

@@ -1,5 +1,8 @@
 """Refresh, refusal, outage and sign-out, with a clock the test moves and the real emulator."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
@@ -39,6 +42,42 @@ def test_token_about_to_expire_is_refreshed_once(auth, client, app, clock, acces
     # The new token is stored: the next page needs no refresh.
     assert client.get("/profile").status_code == 200
     assert token_requests(access_service.url, "refresh_token") == before + 1
+
+
+CONTENDERS = 6  # requests of one session at once, each on a thread of its own
+
+
+def test_concurrent_requests_on_a_token_about_to_expire_refresh_it_once(
+    auth, client, app, clock, access_service
+):
+    """The refresh lock, contended for real: every request read the old tokens before any
+    refresh (as requests that arrived together did), so each finds a refresh due and queues on
+    the grant's Redis lock; only the first may call the token endpoint, the others must find
+    the refreshed tokens under the lock. The emulator counts the calls."""
+    from app.sessions.tokens import adopt, fresh_tokens
+
+    auth.login()
+    stale = stored_tokens(app, client)
+    clock.advance(TWELVE_HOURS - 30)  # inside the leeway, as above
+    before = token_requests(access_service.url, "refresh_token")
+    together = threading.Barrier(CONTENDERS)
+    cookie = {"Cookie": f"portal_session={session_id(client)}"}
+
+    def request_of_the_session():
+        with app.test_request_context("/profile", headers=cookie):
+            app.preprocess_request()
+            adopt(stale)
+            together.wait(timeout=60)
+            return fresh_tokens()
+
+    with ThreadPoolExecutor(CONTENDERS) as pool:
+        answers = [pool.submit(request_of_the_session) for _ in range(CONTENDERS)]
+        results = [answer.result(timeout=120) for answer in answers]
+
+    assert token_requests(access_service.url, "refresh_token") == before + 1
+    assert {tokens.access_token for tokens in results} == {results[0].access_token}
+    assert results[0].access_token != stale.access_token
+    assert stored_tokens(app, client) == results[0]
 
 
 def test_no_refresh_before_the_leeway(auth, client, clock, access_service):

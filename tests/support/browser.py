@@ -3,12 +3,11 @@ page (WCAG 2.1 A and AA), and a walk through a page's controls with the Tab key.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from tests.support.tools import missing
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Debian's Chromium, not Playwright's own download (which needs the internet); these flags keep
@@ -35,12 +34,9 @@ WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21
 
 @contextmanager
 def chromium() -> Iterator:
-    """A headless Chromium; the test is skipped without it, except in CI where it fails."""
+    """A headless Chromium; tools.missing without it."""
     if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(str(CHROMIUM), "chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -3,27 +3,22 @@ certificate from make_dev_cert.py, its own pid and temp files, chosen ports and 
 
 from __future__ import annotations
 
-import os
 import re
 import runpy
 import shutil
 from pathlib import Path
 
-import pytest
-
 from tests.support.processes import ROOT, Process, wait_for_port
+from tests.support.tools import missing
 
 MAKE_DEV_CERT = ROOT / "deploy" / "nginx" / "make_dev_cert.py"
 
 
 def nginx_binary() -> str:
-    """nginx's path; skips the test without it, except in CI (CI=true), where it fails."""
+    """nginx's path (on PATH, else Debian's /usr/sbin/nginx); tools.missing without it."""
     found = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(found).exists():
-        message = "nginx is missing: apt-get install nginx (.ci/run does)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("nginx", "nginx")
     return found
 
 

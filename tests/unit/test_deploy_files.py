@@ -195,6 +195,52 @@ def test_only_the_emulator_is_in_the_dev_profile() -> None:
     assert [name for name, s in services.items() if "profiles" in s] == ["access-service"]
 
 
+# Who waits for whom, and for what: Redis answers before the portal and the emulator start,
+# nginx starts once the certificate is written and the portal answers its health check.
+WAITS = {
+    "portal": {"redis": "service_healthy"},
+    "access-service": {"redis": "service_healthy"},
+    "nginx": {"tls-cert": "service_completed_successfully", "portal": "service_healthy"},
+}
+
+
+def test_the_services_wait_for_what_they_need() -> None:
+    services = compose()["services"]
+    waits = {
+        name: {target: rule["condition"] for target, rule in service["depends_on"].items()}
+        for name, service in services.items()
+        if "depends_on" in service
+    }
+    assert waits == WAITS
+
+
+def mounts(service: dict) -> dict[str, str]:
+    """A service's volumes as {path in the container: what is mounted there}."""
+    return {volume.split(":")[1]: volume.split(":")[0] for volume in service.get("volumes", [])}
+
+
+def test_the_volumes_that_must_be_there_are() -> None:
+    data = compose()
+    services = data["services"]
+    named = set(data["volumes"])
+    # Redis' append-only file, the emulator's signing key and the certificate outlive their
+    # containers, each in a named volume of its own.
+    assert mounts(services["redis"])["/data"] == "redis-data"
+    emulator = services["access-service"]
+    key_folder = str(Path(emulator["environment"]["ACCESS_SERVICE_SIGNING_KEY"]).parent)
+    assert mounts(emulator)[key_folder] == "access-service-key"
+    data_file = emulator["environment"]["ACCESS_SERVICE_DATA"]
+    assert mounts(emulator)[data_file] == "./deploy/access-service/demo-data.json"
+    # The certificate tls-cert writes is the one nginx reads, with dev.conf as its site.
+    cert_folder = services["tls-cert"]["command"][-1]
+    assert mounts(services["tls-cert"])[cert_folder] == "tls-cert"
+    assert mounts(services["nginx"])["/etc/nginx/certs"] == "tls-cert"
+    conf = mounts(services["nginx"])["/etc/nginx/conf.d/default.conf"]
+    assert ROOT / conf == NGINX_DEV
+    used = {source for s in services.values() for source in mounts(s).values()}
+    assert named == {"redis-data", "access-service-key", "tls-cert"} == named & used
+
+
 def test_waits_are_on_services_that_can_be_waited_for() -> None:
     services = compose()["services"]
     for name, service in services.items():
@@ -206,14 +252,23 @@ def test_waits_are_on_services_that_can_be_waited_for() -> None:
 
 
 def test_mounted_and_env_files_exist() -> None:
+    files = {}  # service: the repository's files it reads (env files and bind mounts)
     for name, service in compose()["services"].items():
         env_files = service.get("env_file", [])
-        for path in [env_files] if isinstance(env_files, str) else env_files:
-            assert (ROOT / with_defaults(path)).is_file(), f"{name}: env_file {path}"
-        for volume in service.get("volumes", []):
-            source = volume.split(":")[0]
-            if source.startswith("."):
-                assert (ROOT / source).exists(), f"{name}: {source} is missing"
+        paths = [env_files] if isinstance(env_files, str) else env_files
+        paths = [with_defaults(path) for path in paths]
+        paths += [source for source in mounts(service).values() if source.startswith(".")]
+        if paths:
+            files[name] = {str(Path(path)) for path in paths}
+    assert files == {
+        "portal": {"deploy/demo.env"},
+        "access-service": {"deploy/access-service/demo-data.json"},
+        "tls-cert": {"deploy/nginx/make_dev_cert.py"},
+        "nginx": {"deploy/nginx/dev.conf"},
+    }
+    for name, paths in files.items():
+        for path in paths:
+            assert (ROOT / path).is_file(), f"{name}: {path} is missing"
 
 
 def test_portal_trusts_exactly_the_proxy_address() -> None:

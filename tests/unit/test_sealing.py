@@ -1,11 +1,18 @@
 """Tokens at rest: sealed with AES-GCM, several keys for rotation, tampering detected."""
 
+import base64
 import dataclasses
+import json
 import os
+import uuid
+import zlib
 
 import pytest
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from app.cocoon.sealing import SealError, TokenSealer, derive_key
+from app.cocoon.packing import DICTIONARY, pack, pack_jwt, unpack
+from app.cocoon.sealing import ASSOCIATED_DATA, VERSION, SealError, TokenSealer, derive_key
 from app.cocoon.tokens import TokenSet
 from tests.support.tokens import seal_like_the_previous_release, token_response
 
@@ -17,13 +24,9 @@ def tokens() -> TokenSet:
     return TokenSet.from_response(token_response(NOW + 60, refresh_token="refresh-xyz"), NOW)
 
 
-def test_seal_and_open_round_trip_reveals_nothing(tokens):
+def test_seal_and_open_round_trip(tokens):
     sealer = TokenSealer([os.urandom(32)])
-    sealed = sealer.seal(tokens)
-    assert sealer.open(sealed) == tokens
-    assert tokens.access_token.encode()[:40] not in sealed
-    assert b"refresh-xyz" not in sealed
-    assert b"alex.originator" not in sealed
+    assert sealer.open(sealer.seal(tokens)) == tokens
 
 
 def test_a_platform_sized_token_seals_to_well_under_its_size():
@@ -113,3 +116,134 @@ def test_the_platform_token_seals_to_well_under_half_its_size():
     sealed = TokenSealer([os.urandom(32)]).seal(tokens)
     assert len(tokens.access_token) > 2000
     assert len(sealed) < 0.4 * (len(tokens.access_token) + len(tokens.refresh_token))
+
+
+# What a careless store might keep a token in, instead of sealing it: any of these, of any part
+# of a token, found in the sealed bytes (or in anything they inflate to) is a leak.
+LEAK = 8  # bytes: a shorter run can turn up in random bytes; any longer one contains one of 8
+
+
+def secrets_of(tokens: TokenSet) -> list[bytes]:
+    """Every part of a token set worth hiding: each token as it is, a JWT's decoded parts and
+    each claim value, and the 16 bytes of a token that is a UUID."""
+    texts = [tokens.access_token, tokens.refresh_token, tokens.jti]
+    found = [text.encode() for text in texts if text]
+    for text in filter(None, texts):
+        try:
+            found.append(uuid.UUID(text).bytes)
+        except ValueError:
+            pass
+    packed = pack_jwt(tokens.access_token)
+    if isinstance(packed, list):
+        found += packed
+        found += [value.encode() for value in claim_texts(json.loads(packed[1]))]
+    return found
+
+
+def claim_texts(value) -> list[str]:
+    """The strings inside a decoded JSON value, its keys left out."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [text for item in value for text in claim_texts(item)]
+    return [str(value)]
+
+
+def encodings(secret: bytes) -> list[bytes]:
+    """secret as it is, in hex, and in base64 (standard and URL-safe, at each of the three
+    alignments, so every substring's own base64 is a substring of one of them), and compressed."""
+    found = [secret, secret.hex().encode(), secret.hex().upper().encode()]
+    for shift in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            found.append(encode(secret[shift:]).rstrip(b"="))
+    found += [zlib.compress(secret, level) for level in (1, 6, 9)]
+    return found
+
+
+def runs(data: bytes) -> set[bytes]:
+    """Every LEAK-byte run of data."""
+    return {data[i : i + LEAK] for i in range(len(data) - LEAK + 1)}
+
+
+def inflations(data: bytes) -> list[bytes]:
+    """Whatever raw deflate, zlib or gzip (with packing's dictionary or none) inflates from any
+    offset of data."""
+    found = []
+    for start in range(len(data)):
+        for wbits, zdict in ((-15, DICTIONARY), (-15, b""), (15, b""), (31, b"")):
+            options = {"zdict": zdict} if zdict else {}
+            try:
+                out = zlib.decompressobj(wbits, **options).decompress(data[start:])
+            except zlib.error:
+                continue
+            if len(out) >= LEAK:
+                found.append(out)
+    return found
+
+
+def platform_sized() -> TokenSet:
+    body = token_response(
+        NOW + 60,
+        refresh_token="38ae1923-c300-49f8-8a3c-a9ec31bc3b49",
+        authorities=[f"PERM_FILE_THING_NUMBER_{i}" for i in range(38)] + ["ROLE_ORIGINATOR"],
+        scope=[f"SCOPE_THING_{i}" for i in range(37)],
+    )
+    return TokenSet.from_response(body, NOW)
+
+
+SHAPES = pytest.mark.parametrize(
+    "tokens",
+    [
+        TokenSet.from_response(token_response(NOW + 60, refresh_token="refresh-token-xyz"), NOW),
+        platform_sized(),
+        TokenSet(access_token="an-opaque-access-token-0123456789", refresh_token="opaque-refresh"),
+    ],
+    ids=["jwt", "platform-sized", "opaque"],
+)
+
+
+@SHAPES
+def test_sealed_bytes_open_only_with_the_key(tokens):
+    key, other = os.urandom(32), os.urandom(32)
+    sealer = TokenSealer([key])
+    sealed = sealer.seal(tokens)
+    assert sealer.open(sealed) == tokens
+    with pytest.raises(SealError):
+        TokenSealer([other]).open(sealed)
+    # The layout seal() documents, opened with AES-GCM itself: the key opens the body, another
+    # key (even one that claimed the same key id) does not, and every seal has its own nonce.
+    version, nonce, body = sealed[:1], sealed[5:17], sealed[17:]
+    assert unpack(AESGCM(key).decrypt(nonce, body, ASSOCIATED_DATA[version])) == tokens
+    with pytest.raises(InvalidTag):
+        AESGCM(other).decrypt(nonce, body, ASSOCIATED_DATA[version])
+    assert sealer.seal(tokens)[5:17] != nonce
+
+
+def leaks(tokens: TokenSet) -> set[bytes]:
+    """Every LEAK-byte run of every encoding of every secret of tokens."""
+    found = set().union(*(runs(form) for s in secrets_of(tokens) for form in encodings(s)))
+    # Random bytes inflated with the dictionary copy from it: its claim names are no secret.
+    return found - runs(DICTIONARY)
+
+
+def leaked(tokens: TokenSet, stored: bytes) -> set[bytes]:
+    """The runs of a token in stored bytes, or in anything they inflate to."""
+    wanted = leaks(tokens)
+    assert len(wanted) > 100  # the search has something to find
+    return set().union(*(runs(data) & wanted for data in [stored, *inflations(stored)]))
+
+
+@SHAPES
+def test_no_part_of_a_token_survives_sealing_in_any_encoding(tokens):
+    found = leaked(tokens, TokenSealer([os.urandom(32)]).seal(tokens))
+    assert not found, f"{len(found)} runs of a token in what is stored, e.g. {min(found)!r}"
+
+
+@SHAPES
+def test_the_leak_search_finds_a_token_packed_but_not_sealed(tokens):
+    """The search above can fail: packing alone compresses a token past substring searches."""
+    assert leaked(tokens, VERSION + os.urandom(16) + pack(tokens))
+    assert leaked(tokens, zlib.compress(tokens.access_token.encode()))
+    assert leaked(tokens, base64.b64encode(b"x" + tokens.access_token.encode()[5:40]))

@@ -1,4 +1,4 @@
-"""Settings: every variable of README.md's table is checked before anything serves, and a bad
+"""Settings: every variable of docs/settings.md's table is checked before anything serves, and a bad
 value stops the portal with one line naming the variable and what it expects."""
 
 import base64
@@ -24,7 +24,7 @@ PRODUCTION = {
     "COCOON_CLIENT_SECRET": "exampleClientApplicationSecret",
 }
 
-# A value that cannot work, for every variable of README.md's Settings table. A new setting
+# A value that cannot work, for every variable of docs/settings.md's table. A new setting
 # needs one here: test_every_documented_setting_has_a_bad_value fails until it has.
 BAD_VALUES = {
     "PORTAL_ENV": "staging",
@@ -70,8 +70,8 @@ CHECKED_BY_GUNICORN = {"GUNICORN_CMD_ARGS"}
 
 
 def documented_settings() -> list[str]:
-    """The variables named in the first column of README.md's Settings table."""
-    section = (ROOT / "README.md").read_text().split("\n## Settings", 1)[1].split("\n## ", 1)[0]
+    """The variables named in the first column of docs/settings.md's table."""
+    section = (ROOT / "docs" / "settings.md").read_text()
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     return [name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1])]
 

@@ -1,4 +1,4 @@
-"""The user API's curl examples in access_service/README.md, run as they are written.
+"""The user API's curl examples in docs/emulator.md, run as they are written.
 
 Only the host changes (`http://127.0.0.1:9000`, where `make run` puts the emulator, becomes this
 test's own emulator, so `users/me/expire` ends nobody else's tokens).
@@ -7,7 +7,6 @@ test's own emulator, so `users/me/expire` ends nobody else's tokens).
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,16 +14,21 @@ import pytest
 
 from tests.access_service.helpers import APPROVAL, DOC_REDIRECT, Browser
 from tests.support.processes import AccessService
+from tests.support.tools import command
 
-README = Path(__file__).resolve().parents[2] / "access_service" / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "emulator.md"
 MAKE_RUN = "http://127.0.0.1:9000"
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+
+@pytest.fixture(autouse=True)
+def curl() -> str:
+    """curl, which these examples are written for (tools.command)."""
+    return command("curl")
 
 
 def user_api_examples() -> list[str]:
-    """The shell blocks of the README's user API section, in order."""
-    section = README.read_text().split("## The user API", 1)[1].split("\n## ", 1)[0]
+    """The shell blocks of the page's user API section, in order."""
+    section = PAGE.read_text().split("## The user API", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```sh[^\n]*\n(.*?)```", section, flags=re.S)
 
 
@@ -49,7 +53,7 @@ def test_every_user_api_endpoint_has_an_example():
 
 
 def test_the_examples_run_against_the_emulator(own_emulator):
-    browser = Browser(own_emulator)  # an approval to withdraw, as the README asks first
+    browser = Browser(own_emulator)  # an approval to withdraw, as the page asks first
     page = browser.authorize(response_type="code", client_id=APPROVAL[0], redirect_uri=DOC_REDIRECT)
     assert browser.answer(page, approve=True).status_code == 303
     blocks = user_api_examples()
