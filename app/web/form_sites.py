@@ -55,7 +55,11 @@ def request_site(portal_origins: frozenset[str]) -> tuple[Site, str]:
     if sent is None or sent.strip() == "null":
         return "unknown", "no Fetch Metadata, Origin " + ("null" if sent else "missing")
     here = portal_origins | {origin(request.host_url)}
-    if origin(sent.strip()) in here:
+    try:
+        matches = origin(sent.strip()) in here
+    except ValueError:  # not an origin at all (a port out of range, say)
+        matches = False
+    if matches:
         return "same-origin", "Origin matches"
     return "cross-site", f"Origin {sent[:MAX_LOGGED]!r} is not one of {sorted(here)}"
 

@@ -31,7 +31,15 @@ FROM_HERE = [
     {"Origin": PORTAL},  # a browser without Fetch Metadata
 ]
 other_sites = st.sampled_from(
-    ["https://evil.example", "http://localhost:5001", "https://localhost:5000", "null"]
+    [
+        "https://evil.example",
+        "http://localhost:5001",
+        "https://localhost:5000",
+        "null",
+        "http://localhost:99999",
+        "not an origin",
+        "",
+    ]
 ) | st.from_regex(r"\Ahttps?://[a-z]{1,12}\.(example|test)(:[1-9][0-9]{0,3})?\Z")
 # What a browser sends with a form of another site's page.
 from_elsewhere = st.one_of(
