@@ -122,7 +122,7 @@ HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 # say otherwise (static files) keep their own Cache-Control.
 NO_STORE = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
 # The callback URL holds the code and state: never send it on as a Referer. Elsewhere the
-# Referer stays on this site (flask-wtf checks it on HTTPS form posts such as sign-out).
+# Referer stays on this site; no form needs one (app/web/form_sites.py checks Origin instead).
 CALLBACK_PATH = "/authcallback"
 
 
