@@ -3,6 +3,7 @@ front of the portal configured as docker-compose.yml configures it, with each en
 
 from __future__ import annotations
 
+import socket
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -39,8 +40,17 @@ def test_through_the_bundled_nginx_the_portal_answers_and_signs_in_on_localhost(
 ):
     wiring = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["portal"]
     environ = {**env_file(env_name), **wiring["environment"]}
-    # Here nginx is 127.0.0.1 and Redis is the tests' own, not the compose network's.
-    environ.update(FORWARDED_ALLOW_IPS="127.0.0.1", REDIS_URL=redis_server.url)
+    # Here nginx is 127.0.0.1 and Redis is the tests' own, not the compose network's; the
+    # platform's sign-in pages are a socket that accepts connections (/login first checks that
+    # they can be reached, app/cocoon/reachability.py; nothing here follows the redirect).
+    platform = socket.create_server(("127.0.0.1", 0))
+    platform_url = f"https://127.0.0.1:{platform.getsockname()[1]}"
+    environ.update(
+        FORWARDED_ALLOW_IPS="127.0.0.1",
+        REDIS_URL=redis_server.url,
+        COCOON_ACCESS_SERVICE_URL=platform_url,
+        COCOON_LOGOUT_URL=platform_url + "/logout",
+    )
     portal = Portal(e2e_dir / "nginx-stack", environ)
     https_port, emulator_port = distinct_free_ports(2)
     config = write_config(
@@ -74,6 +84,7 @@ def test_through_the_bundled_nginx_the_portal_answers_and_signs_in_on_localhost(
     finally:
         nginx.stop()
         portal.stop()
+        platform.close()
 
 
 def test_behind_the_nginx_example_on_a_port_other_than_443_forms_need_no_referer(

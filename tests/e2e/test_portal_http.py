@@ -110,9 +110,10 @@ def test_no_url_the_portal_builds_is_refused_by_its_own_server(portal):
         ["a=1; b=2", "{session}; c=3", "d=4"],
     ],
 )
-def test_cookies_in_several_header_fields_keep_the_person_signed_in(portal, fields):
+def test_cookies_in_several_header_fields_keep_the_person_signed_in(portal, redis_client, fields):
     """Issue 23, item 8: an HTTP/2 proxy may forward the cookies as several Cookie fields
-    (RFC 9113 section 8.2.3), which gunicorn joins with commas."""
+    (RFC 9113 section 8.2.3), which gunicorn joins with commas. (`redis_client` empties Redis
+    afterwards: no session of this test is left for the next.)"""
     browser = sign_in(portal.url)
     session = f"portal_session={browser.cookies['portal_session']}"
     connection = http.client.HTTPConnection("127.0.0.1", portal.port, timeout=10)
