@@ -3,6 +3,9 @@
 #   docker build -t cocoon-portal .
 #   docker run --env-file deploy/portal.env -p 5000:5000 cocoon-portal
 #
+# With podman: `podman build --format docker ...`. Its default format (OCI) has no HEALTHCHECK:
+# podman drops it with a warning, and the container would never be reported healthy.
+#
 # Settings come from the environment at run time (see deploy/portal.env.example); no secret is
 # baked into the image.
 

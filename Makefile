@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow bench docs lint typecheck install clean
+.PHONY: run test test-deploy test-slow bench docs lint typecheck install clean
 
 # (Re)install when the requirements change; creating .venv/ only when it is missing.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -23,6 +23,11 @@ run: $(STAMP)
 ## unit, integration, end-to-end and browser tests.
 test: lint typecheck
 	$(PY) -m pytest
+
+## The deployment for real (not part of `make test`; root, podman, runc, debootstrap): the image
+## built, docker-compose.yml's `dev` profile up and used through nginx (docs/deploying.md).
+test-deploy: $(STAMP)
+	$(PY) -m pytest tests/deploy --durations=0
 
 ## The documentation site, built strictly (a warning, such as a broken link, fails it).
 docs: $(STAMP)

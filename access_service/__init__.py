@@ -15,6 +15,8 @@ from flask.json.provider import DefaultJSONProvider
 
 from . import (
     authorize,
+    boot,
+    client_auth,
     introspection,
     logout,
     resource_server,
@@ -40,6 +42,12 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
+SPRING_SECURITY_NO_CACHE = {
+    "Cache-Control": "no-cache, no-store, max-age=0, must-revalidate",
+    "Pragma": "no-cache",
+    "Expires": "0",
+}
+
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Create the emulator: settings, components, session cookie, blueprints and error pages.
@@ -54,6 +62,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_session(app, parts.signer)
     register_blueprints(app)
     register_error_handlers(app)
+    boot.init_app(app)
+    # Before-request functions run in this order, as Spring's filters do: count, then the
+    # client's Basic credentials (token endpoints), the bearer token (user API), then routing.
+    stats.init_app(app)
+    client_auth.init_app(app)
     resource_server.init_app(app)
     app.after_request(add_security_headers)
     return app
@@ -76,6 +89,7 @@ def init_components(app: Flask) -> Components:
         access_token_validity=app.config["ACCESS_TOKEN_VALIDITY"],
         refresh_token_validity=app.config["REFRESH_TOKEN_VALIDITY"],
         token_store=app.config["TOKEN_STORE"],
+        token_response=app.config["TOKEN_RESPONSE"],
         clock=clock,
     )
     users = Users(DirectoryFile(app.config["DATA_FILE"]), store, clock)
@@ -104,7 +118,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def add_security_headers(response: Response) -> Response:
-    """Headers every response carries."""
+    """Headers every response carries, and Spring Security's `CacheControlHeadersWriter`
+    default on every answer that sets none of Cache-Control, Pragma and Expires (and is not a
+    304): `Cache-Control: no-cache, no-store, max-age=0, must-revalidate`, `Pragma: no-cache`,
+    `Expires: 0`."""
+    if response.status_code != 304 and not any(
+        name in response.headers for name in ("Cache-Control", "Pragma", "Expires")
+    ):
+        response.headers.update(SPRING_SECURITY_NO_CACHE)
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

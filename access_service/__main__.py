@@ -13,7 +13,7 @@ from gunicorn.app.base import BaseApplication
 from . import create_app
 from .data import hash_secret
 from .settings import DEFAULT_SIGNING_KEY, TOKEN_KEY_AUTH
-from .tokens import TOKEN_STORES
+from .tokens import TOKEN_RESPONSES, TOKEN_STORES
 
 
 class Server(BaseApplication):
@@ -72,6 +72,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "same user, client and scope while valid, as Spring with a token store",
     )
     parser.add_argument(
+        "--token-response",
+        choices=TOKEN_RESPONSES,
+        default=os.environ.get("ACCESS_SERVICE_TOKEN_RESPONSE") or "spring",
+        help="spring: token responses with expires_in and scope, as a real 2.4.0 server "
+        "(default); document: only the platform document's four keys",
+    )
+    parser.add_argument(
         "--token-key-auth",
         choices=TOKEN_KEY_AUTH,
         default=os.environ.get("ACCESS_SERVICE_TOKEN_KEY_AUTH") or "none",
@@ -92,6 +99,7 @@ def serve(argv: list[str]) -> None:
         "SIGNING_KEY_FILE": args.signing_key,
         "TOKEN_STORE": args.token_store,
         "TOKEN_KEY_AUTH": args.token_key_auth,
+        "TOKEN_RESPONSE": args.token_response,
     }
     if args.data:
         overrides["DATA_FILE"] = args.data

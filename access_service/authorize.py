@@ -7,13 +7,13 @@ registered would make this server an open redirector. Every other error goes bac
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from .data import Client, User
-from .errors import OAuthError, error_page, invalid_request
+from .errors import OAuthError, bare_redirect, error_page, invalid_request
 from .extensions import components
 from .forms import ApprovalForm
 from .grants import parse_scope, validate_scope
@@ -36,17 +36,17 @@ def authorize() -> Response | str | tuple[str, int]:
         # the sign-in page (`LoginUrlAuthenticationEntryPoint`, a 302) before anything in the
         # request is looked at, and comes back to it afterwards.
         session[PENDING_AUTHORIZE] = params
-        return redirect(url_for("signin.login"), 302)
+        return bare_redirect(url_for("signin.login"), 302)
     try:
         client, redirect_uri = _client_and_redirect(params)
     except ClientProblem as problem:
         return error_page(problem.error, problem.description, problem.status)
-    fragment = "token" in params.get("response_type", "").split()
+    fragment = "token" in parse_scope(params.get("response_type"))
     auth_request: dict[str, Any] = {"redirect_uri": redirect_uri, "state": params.get("state")}
     try:
         auth_request = _authorization_request(params, client, user, redirect_uri)
     except OAuthError as exc:
-        return _error_redirect(auth_request, exc.error, exc.description, fragment)
+        return _error_redirect(auth_request, exc, fragment)
     if client.auto_approve:
         return _approved(auth_request, client, user)
     if client.remember_approvals:
@@ -74,7 +74,8 @@ def approve_or_deny() -> Response | tuple[str, int]:
         return error_page("invalid_client", "Bad client credentials", 401)
     if request.form.get("user_oauth_approval") != "true":
         fragment = auth_request["response_type"] == "token"
-        return _error_redirect(auth_request, "access_denied", "User denied access", fragment)
+        denied = OAuthError(400, "access_denied", "User denied access")
+        return _error_redirect(auth_request, denied, fragment)
     # Recorded for the user's list of approved applications (and, for clients that remember
     # approvals, to skip this page next time); withdrawing it ends the tokens made under it.
     approval_id = components().approvals.approve(
@@ -125,14 +126,20 @@ def _client_and_redirect(params: dict[str, str]) -> tuple[Client, str]:
 def _authorization_request(
     params: dict[str, str], client: Client, user: User, redirect_uri: str
 ) -> dict[str, Any]:
-    """Check response type, scope and PKCE; the request to approve, or an OAuthError."""
-    response_types = params.get("response_type", "").split()
-    if response_types not in (["code"], ["token"]):
+    """Check response type, scope and PKCE; the request to approve, or an OAuthError.
+
+    Response types are a set (`OAuth2Utils.parseParameterList`): one holding `token` is
+    answered as implicit, else one holding `code` with a code, others ignored; a set with
+    neither is refused (`AuthorizationEndpoint.authorize`).
+    """
+    response_types = parse_scope(params.get("response_type"))
+    if "token" not in response_types and "code" not in response_types:
         raise OAuthError(
             400,
             "unsupported_response_type",
             f"Unsupported response types: [{', '.join(response_types)}]",
         )
+    response_type = "token" if "token" in response_types else "code"
     scope = validate_scope(parse_scope(params.get("scope")), client)
     challenge = params.get("code_challenge")
     if challenge:
@@ -140,12 +147,12 @@ def _authorization_request(
             raise invalid_request("Transform algorithm not supported")
         if not is_valid_challenge(challenge):
             raise invalid_request("Invalid code_challenge")
-    grant_type = GRANT_FOR_RESPONSE_TYPE[response_types[0]]
+    grant_type = GRANT_FOR_RESPONSE_TYPE[response_type]
     if not client.allows(grant_type):
         raise OAuthError(400, "unauthorized_client", f"Unauthorized grant type: {grant_type}")
     return {
         "client_id": client.client_id,
-        "response_type": response_types[0],
+        "response_type": response_type,
         "redirect_uri": redirect_uri,
         "redirect_uri_param": params.get("redirect_uri"),
         "state": params.get("state"),
@@ -181,20 +188,44 @@ def _approved(auth_request: dict[str, Any], client: Client, user: User) -> Respo
     return _redirect(auth_request, response, fragment=True)
 
 
-def _error_redirect(
-    auth_request: dict[str, Any], error: str, description: str, fragment: bool
-) -> Response:
-    """Send an error back to the client, with its state, as RFC 6749 section 4.1.2.1 says."""
-    values = {"error": error, "error_description": description, "state": auth_request["state"]}
+def _error_redirect(auth_request: dict[str, Any], error: OAuthError, fragment: bool) -> Response:
+    """Send an error back to the client, as `AuthorizationEndpoint.getUnsuccessfulRedirect`
+    builds it (RFC 6749 section 4.1.2.1): `error`, `error_description`, `state`, then the
+    error's additional information (`scope=<the client's scopes>` for `invalid_scope`)."""
+    values = {
+        "error": error.error,
+        "error_description": error.description,
+        "state": auth_request["state"],
+        **error.extra,
+    }
     return _redirect(auth_request, values, fragment)
 
 
+# What `UriComponents.encode()` (spring-web 5.3, `HierarchicalUriComponents.Type`) leaves
+# unencoded besides the unreserved characters: in a query parameter, pchar, `/` and `?` but
+# not `=` and `&`; in a fragment, pchar, `/` and `?`. So a `+` stays a raw `+`.
+_QUERY_PARAM_SAFE = "!$'()*+,;:@/?"
+_FRAGMENT_SAFE = "!$&'()*+,;=:@/?"
+
+
+def spring_encoded(values: dict[str, Any], fragment: bool) -> str:
+    """`name=value&...` as `AuthorizationEndpoint.append` expands and encodes the values:
+    UTF-8 percent-encoding of every character the component does not allow (None skipped)."""
+    safe = _FRAGMENT_SAFE if fragment else _QUERY_PARAM_SAFE
+    return "&".join(
+        f"{quote(str(key), safe=safe)}={quote(str(value), safe=safe)}"
+        for key, value in values.items()
+        if value is not None
+    )
+
+
 def _redirect(auth_request: dict[str, Any], values: dict[str, Any], fragment: bool) -> Response:
-    """A 303 to the client's redirect URI with values in the query or the fragment."""
-    encoded = urlencode({k: v for k, v in values.items() if v is not None}, quote_via=quote)
+    """A 303 to the client's redirect URI with values in the query or the fragment, no body
+    (`RedirectView` with `HttpStatus.SEE_OTHER`)."""
+    encoded = spring_encoded(values, fragment)
     base = auth_request["redirect_uri"]
     if fragment:
         location = f"{base.split('#', 1)[0]}#{encoded}"
     else:
         location = f"{base}{'&' if '?' in base else '?'}{encoded}"
-    return redirect(location, 303)
+    return bare_redirect(location, 303)

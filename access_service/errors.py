@@ -16,7 +16,8 @@ class OAuthError(Exception):
 
     A 401 carries `WWW-Authenticate`, as `DefaultWebResponseExceptionTranslator` sets it:
     `Bearer error="...", error_description="..."`. When `realm` is given the challenge is the one
-    `OAuth2AuthenticationEntryPoint.enhanceResponse` builds: `<scheme> realm="<realm>", error=...`.
+    `OAuth2AuthenticationEntryPoint.enhanceResponse` builds: `Bearer realm="<realm>", error=...`.
+    (A failed client authentication is not an OAuthError: see `access_service.client_auth`.)
     """
 
     def __init__(
@@ -25,7 +26,6 @@ class OAuthError(Exception):
         error: str,
         description: str,
         *,
-        scheme: str = "Bearer",
         realm: str | None = None,
         **extra: str,
     ) -> None:
@@ -33,7 +33,7 @@ class OAuthError(Exception):
         self.status = status
         self.error = error
         self.description = description
-        self.scheme, self.realm = scheme, realm
+        self.realm = realm
         self.extra = extra
 
     def body(self) -> dict[str, Any]:
@@ -47,7 +47,7 @@ class OAuthError(Exception):
     def challenge(self) -> str:
         """The WWW-Authenticate value of this error."""
         realm = f'realm="{self.realm}", ' if self.realm else ""
-        return f"{self.scheme} {realm}{self.summary()}"
+        return f"Bearer {realm}{self.summary()}"
 
     def response(self) -> Response:
         """This error as a JSON response that no cache keeps."""
@@ -74,15 +74,12 @@ def invalid_client(description: str) -> OAuthError:
     return OAuthError(401, "invalid_client", description)
 
 
-def unauthorized(description: str) -> OAuthError:
-    """401 from the client authentication filter, before any endpoint runs.
-
-    The platform answers `Basic realm="oauth2/client", error="unauthorized", ...`: Spring's
-    `OAuth2AuthenticationEntryPoint` with type name "Basic" and the realm of
-    `AuthorizationServerSecurityConfigurer` (a stock 2.4.0 Java configuration would answer with
-    `BasicAuthenticationEntryPoint`'s bare `Basic realm="oauth2/client"` instead).
-    """
-    return OAuthError(401, "unauthorized", description, scheme="Basic", realm="oauth2/client")
+def bare_redirect(location: str, status: int) -> Response:
+    """A redirect with no body and no Content-Type, as Spring's `RedirectView` and Tomcat's
+    `sendRedirect` (behind `LoginUrlAuthenticationEntryPoint`) answer."""
+    response = Response(status=status, headers={"Location": location})
+    del response.headers["Content-Type"]
+    return response
 
 
 def error_page(error: str, description: str, status: int = 400) -> tuple[str, int]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from werkzeug.wrappers import Response
 
+from .boot import boot_error
+from .client_auth import authenticated_client
 from .data import Client
 from .errors import NO_STORE, OAuthError, invalid_request
 from .extensions import components
-from .stats import count_revocation
-from .token_endpoint import authenticate_client
 from .tokens import InvalidToken
 
 bp = Blueprint("introspection", __name__, url_prefix="/api/oauth")
@@ -21,10 +21,9 @@ def token_key() -> Response:
 
     Who may read it is `AuthorizationServerSecurityConfigurer.tokenKeyAccess`: Spring's default
     is `denyAll()`, deployments set `permitAll()` (here `--token-key-auth none`) or
-    `isAuthenticated()`, which asks for the client's HTTP Basic credentials (`basic`).
+    `isAuthenticated()`, which asks for the client's HTTP Basic credentials (`basic`,
+    checked by `access_service.client_auth` before this runs).
     """
-    if current_app.config["TOKEN_KEY_AUTH"] == "basic":
-        authenticate_client()
     return jsonify(alg="SHA256withRSA", value=components().signer.public_pem())
 
 
@@ -36,25 +35,28 @@ def jwks() -> Response:
 
 @bp.post("/check_token")
 def check_token() -> Response:
-    """An access token's claims plus `"active": true`, or 400 invalid_token."""
-    authenticate_client()
+    """An access token's claims plus `"active": true`, or 400 invalid_token
+    (`CheckTokenEndpoint.checkToken`, POST only since 2.4.0).
+
+    A request without `token` fails Spring MVC's `@RequestParam("token")`
+    (`MissingServletRequestParameterException`, which the endpoint's own exception handler does
+    not take): Spring Boot's 400 body. An empty `token` reaches the token services and is not
+    recognised. The answer sets no caching header: Spring Security's default applies.
+    """
     token = request.values.get("token")
-    if not token:
-        raise invalid_request("Missing token")
+    if token is None:
+        return boot_error(400)
     try:
         claims = components().tokens.check_access_token(token)
     except InvalidToken as exc:
         raise OAuthError(400, "invalid_token", str(exc)) from None
-    response = jsonify({**claims, "active": True})
-    response.headers.update(NO_STORE)
-    return response
+    return jsonify({**claims, "active": True})
 
 
 @bp.post("/revoke")
 def revoke() -> tuple[str, int, dict[str, str]]:
     """Revoke a refresh or access token of the calling client; 200 even for unknown tokens."""
-    count_revocation()
-    client = authenticate_client()
+    client = authenticated_client()
     token = request.form.get("token")
     if not token:
         raise invalid_request("Missing token")

@@ -32,6 +32,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "TOKEN_STORE": env.get("ACCESS_SERVICE_TOKEN_STORE") or "per-grant",
         # "none" (anyone may read the key) or "basic" (HTTP Basic client credentials required).
         "TOKEN_KEY_AUTH": env.get("ACCESS_SERVICE_TOKEN_KEY_AUTH") or "none",
+        # "spring" (expires_in and scope, as a real 2.4.0 server) or "document" (its four keys).
+        "TOKEN_RESPONSE": env.get("ACCESS_SERVICE_TOKEN_RESPONSE") or "spring",
         "REDIS_URL": env.get("REDIS_URL") or None,
         # No default on purpose: without it the secret is derived from the signing key.
         "SECRET_KEY": env.get("ACCESS_SERVICE_SECRET_KEY") or None,

@@ -7,10 +7,11 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, render_template, session, url_for
+from flask import Blueprint, render_template, session, url_for
 from werkzeug.wrappers import Response
 
 from .data import User
+from .errors import bare_redirect
 from .extensions import components
 from .forms import CodeForm, SignInForm, SignOutForm
 from .totp import verify_code
@@ -78,7 +79,7 @@ def login() -> Response | str | tuple[str, int]:
                 "username": user.username,
                 "until": clock() + CODE_STEP_SECONDS,
             }
-            return redirect(url_for("signin.code"), 303)
+            return bare_redirect(url_for("signin.code"), 303)
         if user is not None:
             return _signed_in(user)
     elif form.csrf_token.errors:
@@ -95,7 +96,7 @@ def code() -> Response | str | tuple[str, int]:
     user = users.directory.user(pending["username"]) if pending else None
     if pending is None or user is None or pending["until"] < components().clock():
         session.pop(PENDING_CODE, None)
-        return redirect(url_for("signin.login"), 303)
+        return bare_redirect(url_for("signin.login"), 303)
     form = CodeForm()
     message = None
     if form.validate_on_submit():
@@ -128,8 +129,8 @@ def _signed_in(user: User) -> Response:
     pending = sign_in(user)
     if pending is not None:
         # Back to our own authorize endpoint, its parameters re-encoded by us.
-        return redirect(f"{url_for('authorize.authorize')}?{urlencode(pending)}", 302)
-    return redirect(url_for("signin.index"), 302)
+        return bare_redirect(f"{url_for('authorize.authorize')}?{urlencode(pending)}", 302)
+    return bare_redirect(url_for("signin.index"), 302)
 
 
 @bp.get("/")

@@ -5,7 +5,7 @@ They live in the store (Redis INCR under gunicorn), so every worker counts into 
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Flask, jsonify, request
 from werkzeug.wrappers import Response
 
 from .extensions import components
@@ -14,6 +14,27 @@ bp = Blueprint("emulator", __name__, url_prefix="/emulator")
 
 TOKEN_REQUEST_KINDS = ("authorization_code", "password", "refresh_token", "other")
 REVOCATIONS = "stats:revocations"
+
+
+TOKEN_PATH = "/api/oauth/token"
+REVOKE_PATH = "/api/oauth/revoke"
+
+
+def init_app(app: Flask) -> None:
+    """Count token and revocation requests as they arrive, before client authentication
+    (so a request from a client with a wrong secret is counted too). Call it before
+    `client_auth.init_app`: before-request functions run in the order they were added."""
+    app.before_request(_count)
+
+
+def _count() -> None:
+    """Count a POST to the token or the revocation endpoint."""
+    if request.method != "POST":
+        return
+    if request.path == TOKEN_PATH:
+        count_token_request(request.values.get("grant_type"))
+    elif request.path == REVOKE_PATH:
+        count_revocation()
 
 
 def _token_key(kind: str) -> str:

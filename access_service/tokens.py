@@ -26,6 +26,8 @@ from .keys import Signer
 from .store import Store
 
 TOKEN_STORES = ("per-grant", "shared")
+# "spring": what a real 2.4.0 server writes; "document": the platform document's four keys.
+TOKEN_RESPONSES = ("spring", "document")
 CODE_ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
 CODE_LENGTH = 6  # Spring's RandomValueStringGenerator default
 CODE_VALIDITY = 300
@@ -62,10 +64,14 @@ class TokenServices:
         access_token_validity: int | None = None,
         refresh_token_validity: int | None = None,
         token_store: str = "per-grant",
+        token_response: str = "spring",
         clock: Callable[[], float] = time.time,
     ) -> None:
         if token_store not in TOKEN_STORES:
             raise ValueError(f"token store must be one of {TOKEN_STORES}, not {token_store!r}")
+        if token_response not in TOKEN_RESPONSES:
+            raise ValueError(f"token response must be one of {TOKEN_RESPONSES}")
+        self.document_response = token_response == "document"
         self.store, self.signer, self.approvals = store, signer, approvals
         self.access_token_validity = access_token_validity
         self.refresh_token_validity = refresh_token_validity
@@ -116,12 +122,19 @@ class TokenServices:
         self.remember_grant(client, auth, access, refresh)
         return self.response(access, refresh)
 
-    @staticmethod
-    def response(access: Record, refresh: str | None) -> Record:
-        """Exactly the document's fields: access_token, token_type, refresh_token, jti."""
-        body = {"access_token": access["value"], "token_type": "bearer"}
+    def response(self, access: Record, refresh: str | None) -> Record:
+        """The token response, in `OAuth2AccessTokenJackson2Serializer`'s order:
+        `access_token`, `token_type`, `refresh_token` (when there is one), `expires_in`
+        (whole seconds left, truncated as Java's long division does), `scope` (space-joined),
+        then the additional information (`jti`). With `--token-response document`, only the
+        document's four keys: `access_token`, `token_type`, `refresh_token`, `jti`."""
+        body: Record = {"access_token": access["value"], "token_type": "bearer"}
         if refresh is not None:
             body["refresh_token"] = refresh
+        if not self.document_response:
+            body["expires_in"] = int(access["exp"] - self.clock())
+            if access.get("scope"):
+                body["scope"] = " ".join(access["scope"])
         body["jti"] = access["jti"]
         return body
 
@@ -130,7 +143,12 @@ class TokenServices:
     ) -> None:
         """With the shared store, the tokens that the same user, client and scope get next."""
         if self.shared:
-            record = {"value": access["value"], "jti": access["jti"], "exp": access["exp"]}
+            record = {
+                "value": access["value"],
+                "jti": access["jti"],
+                "exp": access["exp"],
+                "scope": access["scope"],
+            }
             ttl = max(self.access_validity(client), self.refresh_validity(client))
             self.store.put(f"grant:{authentication_key(auth)}", {**record, "refresh": refresh}, ttl)
 

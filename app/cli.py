@@ -142,10 +142,8 @@ def explain(exc: Exception, token_endpoint: str) -> str:
     if isinstance(exc, TokenRefused):
         return f"the access-service refused: {exc}"
     if isinstance(exc, ClientConfigurationError):
-        return (
-            f"the access-service refused this portal's client: {exc} (check "
-            "COCOON_CLIENT_ID, COCOON_CLIENT_SECRET and the client's grant types)"
-        )
+        # Its message ends with the settings to check (app/cocoon/errors.py).
+        return f"the access-service refused this portal's client: {exc}"
     if isinstance(exc, InvalidTokenResponse):
         return f"the access-service returned a token this portal cannot use: {exc}"
     return f"{exc} ({token_endpoint})"

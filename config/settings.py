@@ -152,6 +152,11 @@ class Settings:
         """Where the portal itself swaps codes and refresh tokens for tokens."""
         return (self.backchannel_url or self.access_service_url) + "/api/oauth/token"
 
+    @property
+    def user_api_url(self) -> str:
+        """The base of the platform's user API (`/api/v1`), which the portal itself calls."""
+        return (self.backchannel_url or self.access_service_url) + "/api/v1"
+
     @classmethod
     def variables(cls) -> dict[str, str]:
         """Every environment variable the settings read, mapped to its field name."""

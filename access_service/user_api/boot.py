@@ -1,20 +1,11 @@
-"""Spring Boot's error body, for the user API's errors that are not the resource server's."""
+"""The user API's errors that are not the resource server's, in Spring Boot's shape
+(`access_service.boot`), with their `message`: the portal shows it beside the form field."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, jsonify, request
-
-from ..extensions import components
-
-REASONS = {
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    415: "Unsupported Media Type",
-}
+from flask import request
 
 
 class BootError(Exception):
@@ -23,22 +14,6 @@ class BootError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status, self.message = status, message
-
-
-def boot_error(status: int, message: str) -> Response:
-    """`DefaultErrorAttributes`: `{"timestamp", "status", "error", "message", "path"}`, the
-    timestamp in ISO 8601 with milliseconds and offset, as Boot's Jackson writes a `Date`."""
-    moment = datetime.fromtimestamp(components().clock(), UTC)
-    body: dict[str, Any] = {
-        "timestamp": moment.isoformat(timespec="milliseconds"),
-        "status": status,
-        "error": REASONS.get(status, "Error"),
-        "message": message,
-        "path": request.path,
-    }
-    response = jsonify(body)
-    response.status_code = status
-    return response
 
 
 def json_body() -> dict[str, Any]:

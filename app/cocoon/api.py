@@ -65,9 +65,10 @@ class UserApi:
 
     @classmethod
     def from_settings(cls, settings: Settings, tokens: BearerTokens) -> UserApi:
-        """The user API of COCOON_ACCESS_SERVICE_URL, with HTTP_CONNECT/READ_TIMEOUT."""
+        """The user API of COCOON_BACKCHANNEL_URL (else COCOON_ACCESS_SERVICE_URL), with
+        HTTP_CONNECT/READ_TIMEOUT."""
         return cls(
-            settings.access_service_url + "/api/v1",
+            settings.user_api_url,
             tokens,
             settings.http_connect_timeout,
             settings.http_read_timeout,

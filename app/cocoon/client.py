@@ -17,16 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
 
 from app.cocoon.errors import (
     AccessServiceError,
     AccessServiceUnavailable,
-    ClientConfigurationError,
-    InvalidTokenResponse,
     TokenRefused,
-    refused,
+    token_endpoint_failure,
 )
 from app.cocoon.tokens import TokenSet, check_token_response
 from config import Settings
@@ -35,9 +32,6 @@ log = logging.getLogger(__name__)
 
 # Our name for HTTP Basic client authentication with UTF-8 credentials (see basic_auth_utf8).
 CLIENT_SECRET_BASIC_UTF8 = "client_secret_basic_utf8"
-# Statuses without an OAuth error body that still mean "this portal is configured wrongly":
-# a proxy's own authentication, or a URL that is not the token endpoint.
-MISCONFIGURED_STATUSES = frozenset({401, 403, 404, 405})
 
 
 def basic_auth_utf8(client: Any, method: str, uri: str, headers: dict, body: str) -> tuple:
@@ -50,36 +44,25 @@ def basic_auth_utf8(client: Any, method: str, uri: str, headers: dict, body: str
     return uri, headers, body
 
 
-def redact(text: str | None, secrets: tuple[str, ...]) -> str | None:
-    """text with every one of secrets replaced: Spring's descriptions repeat what was sent
-    ("Invalid refresh token: <the token>"), and they end up in logs and the CLI's output."""
-    if text is None:
-        return None
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    return text
-
-
 @contextmanager
 def translate_errors(*sent: str) -> Iterator[None]:
-    """Sort authlib and requests failures into the errors of app/cocoon/errors.py, with the
-    secrets `sent` (code, refresh token, password) redacted from the server's description.
+    """Sort the failures of a call to the token or revocation endpoint into the errors of
+    app/cocoon/errors.py, with the secrets `sent` (code, refresh token, password) redacted
+    from the server's description. An error status arrives as requests.HTTPError (the token
+    calls' compliance hook, `check_token_response`, and `revoke` raise it before authlib reads
+    the body) and is sorted by `token_endpoint_failure`: by its HTTP meaning, then its body.
 
     Raises TokenRefused, ClientConfigurationError, InvalidTokenResponse or
     AccessServiceUnavailable. Anything else (a local bug) propagates unchanged.
     """
     try:
         yield
-    except AuthlibBaseError as exc:  # an OAuth error body: the server said no
-        raise refused(exc.error or "error", redact(exc.description, sent), None) from None
-    except requests.HTTPError as exc:  # an error status without an OAuth error body
-        status = exc.response.status_code if exc.response is not None else 0
-        if status in MISCONFIGURED_STATUSES:
-            raise ClientConfigurationError("http_error", f"HTTP {status}", status) from None
-        if 400 <= status < 500 and status != 429:
-            raise InvalidTokenResponse(f"HTTP {status} without an OAuth error body") from None
-        raise AccessServiceUnavailable(f"access-service answered HTTP {status}") from None
+    except requests.HTTPError as exc:
+        answer = exc.response
+        if answer is None:
+            raise AccessServiceUnavailable("access-service answered an HTTP error") from None
+        challenge = answer.headers.get("WWW-Authenticate")
+        raise token_endpoint_failure(answer.status_code, answer.content, challenge, sent) from None
     except requests.Timeout:
         raise AccessServiceUnavailable("access-service timed out") from None
     except requests.RequestException as exc:
@@ -164,7 +147,7 @@ class AccessServiceClient:
         return url
 
     def _token_call(self, *secrets: str, **params: Any) -> TokenSet:
-        with translate_errors(*secrets), self.oauth_session() as session:
+        with translate_errors(self.client_secret, *secrets), self.oauth_session() as session:
             response = session.fetch_token(self.token_endpoint, **params)
         return self.token_set(response)
 
@@ -210,7 +193,10 @@ class AccessServiceClient:
         when the server sends none back. Raises any error of app/cocoon/errors.py."""
         if not tokens.refresh_token:
             raise TokenRefused("invalid_request", "no refresh token to use")
-        with translate_errors(tokens.refresh_token), self.oauth_session() as session:
+        with (
+            translate_errors(self.client_secret, tokens.refresh_token),
+            self.oauth_session() as session,
+        ):
             response = session.refresh_token(
                 self.token_endpoint, refresh_token=tokens.refresh_token
             )
@@ -224,12 +210,12 @@ class AccessServiceClient:
         if not self.revocation_endpoint:
             return False
         try:
-            with translate_errors(token), self.oauth_session() as session:
+            with translate_errors(self.client_secret, token), self.oauth_session() as session:
                 response = session.revoke_token(
                     self.revocation_endpoint, token=token, token_type_hint=token_type_hint
                 )
                 response.raise_for_status()
         except AccessServiceError as exc:
-            log.warning("token revocation failed: %s", exc)
+            log.warning("token revocation failed (%s): %s", type(exc).__name__, exc)
             return False
         return True

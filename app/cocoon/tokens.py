@@ -100,19 +100,24 @@ def _user_name(value: Any) -> str:
 
 
 def check_token_response(response: Any) -> Any:
-    """authlib compliance hook for a token endpoint answer: a successful answer must be a JSON
-    object whose `expires_in`/`expires_at` authlib can read. Returns response unchanged.
+    """authlib compliance hook for a token endpoint answer, run before authlib reads it: a
+    successful answer must be a JSON object without an `error` member, whose
+    `expires_in`/`expires_at` authlib can read. Returns response unchanged.
 
-    Raises InvalidTokenResponse. Error answers (4xx, 5xx) pass through for authlib to raise.
+    Raises InvalidTokenResponse; an error answer (4xx, 5xx) raises requests.HTTPError, which
+    app/cocoon/client.py's `translate_errors` sorts by its status first (authlib would sort it
+    by its body's `error` alone, and Spring Boot's error body has one too).
     """
     if response.status_code >= 400:
-        return response
+        response.raise_for_status()
     try:
         body = response.json()
     except ValueError:
         raise InvalidTokenResponse("the token response is not JSON") from None
     if not isinstance(body, dict):
         raise InvalidTokenResponse("the token response is not a JSON object")
+    if "error" in body:
+        raise InvalidTokenResponse(f"HTTP {response.status_code} with an error body")
     for name in ("expires_in", "expires_at"):
         if body.get(name) is not None and _number(name, body[name]) < 0:
             raise InvalidTokenResponse(f"{name} is negative")
@@ -192,8 +197,12 @@ class TokenSet:
     ) -> TokenSet:
         """Build from a token endpoint response (RFC 6749 section 5.1) received at `now`.
 
-        `expires_in` is honoured when a server sends it (stock Spring, other servers);
-        otherwise the JWT's `exp` dates the token (the platform sends no `expires_in`).
+        `expires_in` is honoured when a server sends it (a real Spring Security OAuth2 2.4.0
+        always does, in whole seconds rounded down, so the set may be dated up to a second
+        before the JWT's `exp`); otherwise the JWT's `exp` dates the token (the document's
+        abridged example has no `expires_in`). The response's `scope` is kept only when it
+        differs from the token's own `scope` claim (Spring repeats it: kept once, sessions
+        stay small).
         A refresh response without a refresh token keeps `previous_refresh_token`. When
         `client_id` is given, a token issued to another client is refused.
         Raises InvalidTokenResponse naming the first unusable member.
@@ -222,6 +231,10 @@ class TokenSet:
         if expires_at is not None and expires_at < now - EXPIRED_LEEWAY:
             raise InvalidTokenResponse("the access token had expired when it arrived")
         scope = response.get("scope")
+        scope = " ".join(_names("scope", scope)) if scope is not None else None
+        if scope is not None and claims.scopes is not None:
+            if sorted(scope.split()) == sorted(claims.scopes):
+                scope = None  # the token says the same; `scopes` reads it from there
         jti = response.get("jti")
         return cls(
             access_token=access_token,
@@ -230,7 +243,7 @@ class TokenSet:
             obtained_at=now,
             expires_at=epoch_or_none(expires_at),
             jti=_text("jti", jti, MAX_AUTHORITY_LENGTH) if jti is not None else None,
-            scope=" ".join(_names("scope", scope)) if scope is not None else None,
+            scope=scope,
         )
 
     @cached_property

@@ -20,6 +20,36 @@ SAM = ("sam.viewer@xy-company.com", "password2")
 DOC_REDIRECT = "https://my-application-url/authcallback"
 
 
+# The document's example token response, and what a real 2.4.0 server writes (the default).
+DOCUMENT_TOKEN_KEYS = ["access_token", "token_type", "refresh_token", "jti"]
+SPRING_TOKEN_KEYS = ["access_token", "token_type", "refresh_token", "expires_in", "scope", "jti"]
+SPRING_SECURITY_NO_CACHE = {
+    "Cache-Control": "no-cache, no-store, max-age=0, must-revalidate",
+    "Pragma": "no-cache",
+    "Expires": "0",
+}
+BOOT_ERROR_KEYS = ["timestamp", "status", "error", "path"]
+
+
+def assert_boot_error(response: requests.Response, status: int, reason: str, path: str) -> dict:
+    """Spring Boot 2.7's default error body (no `message`) and Spring Security's cache headers."""
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == "application/json"
+    body = response.json()
+    assert list(body) == BOOT_ERROR_KEYS
+    assert body["status"] == status and body["error"] == reason and body["path"] == path
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", body["timestamp"])
+    for name, value in SPRING_SECURITY_NO_CACHE.items():
+        assert response.headers[name] == value
+    return body
+
+
+def assert_client_authentication_failed(response: requests.Response, path: str) -> None:
+    """Spring Security's `BasicAuthenticationEntryPoint`, then Spring Boot's error body."""
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="oauth2/client"'
+    assert_boot_error(response, 401, "Unauthorized", path)
+
+
 def csrf_token(html: str) -> str:
     """The CSRF field's value in a page."""
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
@@ -93,6 +123,11 @@ class Browser:
         )
         assert response.status_code == 303, response.text
         return query(response.headers["Location"])["code"]
+
+
+def basic(user: str, password: str) -> str:
+    """An `Authorization: Basic` value for user and password (UTF-8, RFC 7617)."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def token(base_url: str, client: tuple[str, str] = EXAMPLE, **data: str) -> requests.Response:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from access_service.data import DEMO_DATA
 from tests.access_service.helpers import (
     APPROVAL,
     DOC_REDIRECT,
     EXAMPLE,
+    SPRING_TOKEN_KEYS,
     SYSTEM,
     Browser,
     csrf_token,
@@ -70,7 +76,7 @@ def test_authorization_code_grant_with_state(browser, url):
     assert len(code) == 6 and code.isalnum() and code.isascii()
     issued = token(url, grant_type="authorization_code", code=code, redirect_uri=DOC_REDIRECT)
     assert issued.status_code == 200
-    assert list(issued.json()) == ["access_token", "token_type", "refresh_token", "jti"]
+    assert list(issued.json()) == SPRING_TOKEN_KEYS
     assert jwt_part(issued.json()["access_token"], 1)["user_name"] == browser.user[0]
 
 
@@ -298,11 +304,86 @@ def test_loopback_redirect_on_any_port_for_demo_clients(browser, url):
     assert issued.status_code == 200
 
 
-def test_invalid_scope_at_authorize_redirects_with_error(browser):
+def test_invalid_scope_at_authorize_redirects_with_the_clients_scopes(browser):
+    """`getUnsuccessfulRedirect`: error, description, state, then the additional information."""
     response = browser.authorize(
-        response_type="code", client_id=EXAMPLE[0], redirect_uri=DOC_REDIRECT, scope="SCOPE_NOPE"
+        response_type="code",
+        client_id=EXAMPLE[0],
+        redirect_uri=DOC_REDIRECT,
+        scope="SCOPE_NOPE",
+        state="s1",
     )
-    assert query(response.headers["Location"])["error"] == "invalid_scope"
+    location = response.headers["Location"]
+    names = [pair.split("=", 1)[0] for pair in urlsplit(location).query.split("&")]
+    assert names == ["error", "error_description", "state", "scope"]
+    params = query(location)
+    assert params["error"] == "invalid_scope"
+    assert params["error_description"] == "Invalid scope: SCOPE_NOPE"
+    example = next(c for c in json.loads(DEMO_DATA.read_text())["clients"])
+    assert params["scope"].split(" ") == example["scope"]
+
+
+@pytest.mark.parametrize("response_type", ["code token", "token code", "token id_token"])
+def test_a_response_type_holding_token_is_answered_as_implicit(browser, response_type):
+    """`AuthorizationEndpoint.authorize` checks `token` before `code` in the set."""
+    response = browser.authorize(
+        response_type=response_type, client_id=EXAMPLE[0], redirect_uri=DOC_REDIRECT
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(DOC_REDIRECT + "#access_token=")
+
+
+def test_code_with_another_response_type_is_answered_with_a_code(browser):
+    response = browser.authorize(
+        response_type="code id_token", client_id=EXAMPLE[0], redirect_uri=DOC_REDIRECT
+    )
+    assert response.headers["Location"].startswith(DOC_REDIRECT + "?code=")
+
+
+# `UriComponents.encode()` leaves these raw in a query parameter; `=` and `&` it encodes.
+RAW_IN_QUERY = "-._~!$'()*+,;:@/?"
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(state=st.text(min_size=1, max_size=20).filter(lambda s: "\x00" not in s))
+def test_state_is_echoed_as_spring_encodes_it(browser, state):
+    """Each character raw when Spring's query encoding allows it, else UTF-8 %XX (so a `+`
+    stays a raw `+`, which a form decoder would read as a space)."""
+    response = browser.authorize(
+        response_type="code", client_id=EXAMPLE[0], redirect_uri=DOC_REDIRECT, state=state
+    )
+    echoed = urlsplit(response.headers["Location"]).query.split("&state=", 1)[1]
+    expected = "".join(
+        ch
+        if ch.isascii() and (ch.isalnum() or ch in RAW_IN_QUERY)
+        else "".join(f"%{byte:02X}" for byte in ch.encode())
+        for ch in state
+    )
+    assert echoed == expected
+
+
+def test_the_state_plus_stays_raw(browser):
+    response = browser.authorize(
+        response_type="code", client_id=EXAMPLE[0], redirect_uri=DOC_REDIRECT, state="a+b c"
+    )
+    assert response.headers["Location"].endswith("&state=a+b%20c")
+
+
+def test_redirects_carry_no_body(browser):
+    to_sign_in = browser.get(
+        "/api/oauth/authorize",
+        response_type="code",
+        client_id=EXAMPLE[0],
+        redirect_uri=DOC_REDIRECT,
+    )
+    assert to_sign_in.status_code == 302 and to_sign_in.content == b""
+    assert "Content-Type" not in to_sign_in.headers
+    signed_in = browser.sign_in()
+    assert signed_in.status_code == 302 and signed_in.content == b""
+    to_client = browser.get(signed_in.headers["Location"])
+    assert to_client.status_code == 303 and to_client.content == b""
 
 
 def test_sign_out_ends_the_sign_in_session(browser):

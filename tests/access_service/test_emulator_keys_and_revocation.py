@@ -11,7 +11,15 @@ import requests
 from joserfc import jws, jwt
 from joserfc.jwk import KeySet, RSAKey
 
-from tests.access_service.helpers import ALEX, APPROVAL, EXAMPLE, token
+from tests.access_service.helpers import (
+    ALEX,
+    APPROVAL,
+    EXAMPLE,
+    SPRING_SECURITY_NO_CACHE,
+    assert_boot_error,
+    assert_client_authentication_failed,
+    token,
+)
 from tests.support.processes import AccessService
 
 
@@ -122,11 +130,28 @@ def test_revocation_of_unknown_or_foreign_tokens_is_200_and_harmless(url):
 
 def test_revocation_needs_client_credentials(url):
     response = requests.post(url + "/api/oauth/revoke", data={"token": "x"}, timeout=10)
-    assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == (
-        'Basic realm="oauth2/client", error="unauthorized", '
-        'error_description="Full authentication is required to access this resource"'
+    assert_client_authentication_failed(response, "/api/oauth/revoke")
+
+
+def test_check_token_without_token_is_spring_boots_400(url):
+    """A missing `@RequestParam("token")` fails in Spring MVC, not in the endpoint."""
+    response = requests.post(url + "/api/oauth/check_token", auth=EXAMPLE, timeout=10)
+    assert_boot_error(response, 400, "Bad Request", "/api/oauth/check_token")
+
+
+def test_answers_that_set_no_caching_get_spring_securitys_default(url):
+    access = password_grant(url)["access_token"]
+    checked = requests.post(
+        url + "/api/oauth/check_token", auth=EXAMPLE, data={"token": access}, timeout=10
     )
+    key = requests.get(url + "/api/oauth/token_key", timeout=10)
+    me = requests.get(
+        url + "/api/v1/users/me", headers={"Authorization": f"Bearer {access}"}, timeout=10
+    )
+    for response in (checked, key, me):
+        assert response.status_code == 200
+        for name, value in SPRING_SECURITY_NO_CACHE.items():
+            assert response.headers[name] == value
 
 
 def test_restart_keeps_the_key_and_signals_stop_cleanly(tmp_path):

@@ -7,7 +7,18 @@ import uuid
 import pytest
 import requests
 
-from tests.access_service.helpers import ALEX, APPROVAL, EXAMPLE, SAM, SYSTEM, jwt_part, token
+from tests.access_service.helpers import (
+    ALEX,
+    APPROVAL,
+    EXAMPLE,
+    SAM,
+    SYSTEM,
+    assert_boot_error,
+    assert_client_authentication_failed,
+    basic,
+    jwt_part,
+    token,
+)
 
 DOC_TOKEN_CLAIMS = ["exp", "user_name", "authorities", "jti", "client_id", "scope"]
 
@@ -26,13 +37,24 @@ def assert_error(response: requests.Response, status: int, error: str, descripti
         assert "WWW-Authenticate" not in response.headers
 
 
-def test_password_grant_returns_exactly_the_documented_fields(url):
+def test_password_grant_answers_as_spring_2_4_0_serializes_a_token(url):
     response = token(url, grant_type="password", username=ALEX[0], password=ALEX[1])
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Pragma"] == "no-cache"
+    assert "Expires" not in response.headers  # the endpoint set its own: no Security default
     body = response.json()
-    assert list(body) == ["access_token", "token_type", "refresh_token", "jti"]
+    # `OAuth2AccessTokenJackson2Serializer`'s order, then the additional information (jti).
+    assert list(body) == [
+        "access_token",
+        "token_type",
+        "refresh_token",
+        "expires_in",
+        "scope",
+        "jti",
+    ]
+    assert 43_190 <= body["expires_in"] <= 43_200
+    assert body["scope"] == " ".join(jwt_part(body["access_token"], 1)["scope"])
     assert body["token_type"] == "bearer"
     assert uuid.UUID(body["refresh_token"]).version == 4
     assert jwt_part(body["access_token"], 0) == {"alg": "RS256"}
@@ -78,27 +100,47 @@ def test_requested_scope_narrows_and_unknown_scope_is_refused(url):
     assert wrong.json()["error_description"] == "Invalid scope: SCOPE_NOPE"
 
 
+ALEX_PASSWORD = {"grant_type": "password", "username": ALEX[0], "password": ALEX[1]}
+# Every way of not authenticating the client that Spring Security's Basic filter refuses.
+CLIENT_AUTHENTICATION_FAILURES = {
+    "no credentials": {},
+    "wrong secret": {"auth": (EXAMPLE[0], "wrong")},
+    "unknown client": {"auth": ("nobody", "x")},
+    "empty user": {"headers": {"Authorization": basic("", EXAMPLE[1])}},
+    "not base64": {"headers": {"Authorization": "Basic %%%not-base64%%%"}},
+    "no colon": {"headers": {"Authorization": "Basic ZXhhbXBsZUNsaWVudEFwcGxpY2F0aW9u"}},
+    "Bearer in place of Basic": {"headers": {"Authorization": "Bearer " + EXAMPLE[1]}},
+    "client_secret in the form": {
+        "data": {"client_id": EXAMPLE[0], "client_secret": EXAMPLE[1]},
+    },
+}
+
+
+@pytest.mark.parametrize("path", ["/api/oauth/token", "/api/oauth/check_token"])
 @pytest.mark.parametrize(
-    ("auth", "description"),
-    [
-        (None, "Full authentication is required to access this resource"),
-        (("exampleClientApplication", "wrong"), "Bad credentials"),
-        (("nobody", "x"), "Bad credentials"),
-    ],
+    "request_options",
+    CLIENT_AUTHENTICATION_FAILURES.values(),
+    ids=CLIENT_AUTHENTICATION_FAILURES.keys(),
 )
-def test_bad_or_missing_client_credentials(url, auth, description):
-    response = requests.post(
-        url + "/api/oauth/token",
-        auth=auth,
-        timeout=10,
-        data={"grant_type": "password", "username": ALEX[0], "password": ALEX[1]},
-    )
-    assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == (
-        f'Basic realm="oauth2/client", error="unauthorized", error_description="{description}"'
-    )
-    assert response.json() == {"error": "unauthorized", "error_description": description}
-    assert response.headers["Cache-Control"] == "no-store"
+def test_a_client_authentication_failure_is_spring_securitys_401(url, path, request_options):
+    options = dict(request_options)
+    data = {**ALEX_PASSWORD, "token": "x", **options.pop("data", {})}
+    response = requests.post(url + path, data=data, timeout=10, **options)
+    assert_client_authentication_failed(response, path)
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+@pytest.mark.parametrize("path", ["/api/oauth/token", "/api/oauth/check_token"])
+def test_the_filter_answers_before_any_405(url, method, path):
+    response = requests.request(method, url + path, params={"grant_type": "password"}, timeout=10)
+    assert_client_authentication_failed(response, path)
+
+
+def test_a_failed_client_authentication_is_not_a_token_request_refused(url):
+    """The 401 body is Spring Boot's, never an OAuth error a client could read as the user's."""
+    response = requests.post(url + "/api/oauth/token", data=ALEX_PASSWORD, timeout=10)
+    assert "error_description" not in response.json()
+    assert "error=" not in response.headers["WWW-Authenticate"]
 
 
 ERROR_TABLE = [
@@ -164,8 +206,15 @@ ERROR_TABLE = [
         EXAMPLE,
         {"grant_type": "refresh_token"},
         400,
-        "invalid_request",
-        "refresh_token parameter not provided",
+        "invalid_grant",
+        "Invalid refresh token: null",  # 2.4.0 has no check of its own for a missing one
+    ),
+    (
+        EXAMPLE,
+        {"grant_type": "client_credentials"},
+        401,
+        "invalid_client",
+        "Unauthorized grant type: client_credentials",  # 2.4.0 always has that granter
     ),
     (
         EXAMPLE,
@@ -213,13 +262,26 @@ def test_query_string_parameters_are_read(url):
     assert response.status_code == 200
 
 
-def test_get_is_405(url):
+def test_get_from_an_authenticated_client_is_the_endpoints_405(url):
+    """`TokenEndpoint.getAccessToken` refuses GET itself: an OAuth body, no-store."""
     response = requests.get(
         url + "/api/oauth/token", auth=EXAMPLE, timeout=10, params={"grant_type": "password"}
     )
-    assert response.status_code == 405
-    assert response.json()["error"] == "method_not_allowed"
-    assert response.headers["Allow"] == "POST"
+    assert_error(response, 405, "method_not_allowed", "Request method 'GET' not supported")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/api/oauth/token", "GET, POST"),
+        ("DELETE", "/api/oauth/token", "GET, POST"),
+        ("GET", "/api/oauth/check_token", "POST"),
+    ],
+)
+def test_an_unmapped_method_is_spring_boots_405(url, method, path, allow):
+    response = requests.request(method, url + path, auth=EXAMPLE, timeout=10)
+    assert_boot_error(response, 405, "Method Not Allowed", path)
+    assert response.headers["Allow"] == allow
 
 
 @pytest.mark.parametrize(

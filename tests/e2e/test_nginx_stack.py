@@ -57,7 +57,7 @@ def test_through_the_bundled_nginx_the_portal_answers_and_signs_in_on_localhost(
         DEPLOY / "nginx" / "dev.conf",
         tmp_path,
         {
-            "resolver 127.0.0.11 valid=10s ipv6=off;": "",
+            "resolver ${NGINX_RESOLVER} valid=10s ipv6=off;": "",
             "listen 443 ssl http2 default_server;": f"listen {https_port} ssl http2"
             " default_server;",
             "listen 9443 ssl http2;": f"listen {emulator_port} ssl http2;",

@@ -13,6 +13,9 @@ import requests
 from tests.support.auth import sign_in
 from tests.support.emulator import token_requests
 
+# Against both of the emulator's token response shapes (tests/conftest.py).
+pytestmark = pytest.mark.both_token_responses
+
 
 def test_sign_in_profile_and_sign_out(portal, redis_server):
     browser = sign_in(portal.url)

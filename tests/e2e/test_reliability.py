@@ -250,6 +250,10 @@ def test_hung_token_endpoint_times_out_without_blocking_the_worker(
     workers_before = worker_pids(hung.pid)
     # Signed in through the healthy instance, served by the hung one: they share Redis and keys.
     other = session_cookie(sign_in(healthy.url))
+    # Its profile page once where the platform answers: the person's name is then kept in the
+    # session, and the hung instance's profile pages call nothing (its COCOON_BACKCHANNEL_URL,
+    # the silent server, serves the user API too).
+    assert get(healthy.url + "/profile", other)[0].status_code == 200
     browser, callback = begin_sign_in(hung.url)
     outcome: dict[str, object] = {}
 

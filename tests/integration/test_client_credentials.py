@@ -88,7 +88,10 @@ def test_a_wrong_client_secret_is_the_operators_problem(
     assert "sign in again" not in html.lower()
     assert token_requests(access_service.url, "authorization_code") == before + 1
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert errors == ["access-service call failed (client_refused): unauthorized: Bad credentials"]
+    assert errors == [
+        "access-service call failed (client_refused): http_401: the client's credentials were "
+        "refused (check COCOON_CLIENT_ID and COCOON_CLIENT_SECRET)"
+    ]
     assert "not-the-secret" not in caplog.text
     assert client.get("/profile").status_code == 302  # no session was made
 

@@ -4,10 +4,14 @@ import base64
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
+import pytest
 
 from tests.support.auth import DESKTOP_USER_AGENT, REDIRECT_URI
 from tests.support.emulator import token_requests
 from tests.support.tokens import seal_like_the_previous_release
+
+# Against both of the emulator's token response shapes (tests/conftest.py).
+pytestmark = pytest.mark.both_token_responses
 
 COOKIE = "portal_session"
 

@@ -18,6 +18,9 @@ from tests.support.clock import Clock
 from tests.support.emulator import emulator_with, token_requests
 from tests.support.processes import AccessService, http_server_in_thread
 
+# Against both of the emulator's token response shapes (tests/conftest.py).
+pytestmark = pytest.mark.both_token_responses
+
 USER = "alex.originator@xy-company.com"
 CLIENT = ("systemServiceClient", "systemServiceClientSecret")
 

@@ -9,6 +9,9 @@ import requests
 from tests.support.emulator import revocations, token_requests
 from tests.support.pages import csrf_token, session_id
 
+# Against both of the emulator's token response shapes (tests/conftest.py).
+pytestmark = pytest.mark.both_token_responses
+
 TWELVE_HOURS = 43_200
 
 
@@ -16,6 +19,27 @@ TWELVE_HOURS = 43_200
 def long_sessions(environ):
     """Sessions outliving the 12 h token, so moving the clock past it leaves them signed in."""
     environ["SESSION_ABSOLUTE_TIMEOUT"] = str(4 * TWELVE_HOURS)
+
+
+SHAPES = {
+    "spring": ["access_token", "token_type", "refresh_token", "expires_in", "scope", "jti"],
+    "document": ["access_token", "token_type", "refresh_token", "jti"],
+}
+
+
+def test_the_emulator_answers_in_the_shape_under_test(access_service, token_response):
+    """The parametrization is real: each run's emulator writes its own token response."""
+    response = requests.post(
+        access_service.url + "/api/oauth/token",
+        auth=("exampleClientApplication", "exampleClientApplicationSecret"),
+        data={
+            "grant_type": "password",
+            "username": "alex.originator@xy-company.com",
+            "password": "password1",
+        },
+        timeout=10,
+    )
+    assert list(response.json()) == SHAPES[token_response]
 
 
 def stored_tokens(app, client):

@@ -31,6 +31,10 @@ def write_config(conf: Path, folder: Path, replacements: dict[str, str] | None =
     for old, new in (replacements or {}).items():
         assert old in text, f"{old!r} is not in {conf.name}"
         text = text.replace(old, new)
+    # dev.conf is a template of the nginx image (docker-compose.yml): its entrypoint fills in
+    # ${NGINX_RESOLVER}, the container engine's DNS; here, this machine's loopback.
+    text = text.replace("${NGINX_RESOLVER}", "127.0.0.1")
+    assert "${" not in text, f"a template variable left in {conf.name}"
     (folder / "site.conf").write_text(text)
     temp_paths = " ".join(
         f"{kind}_temp_path {folder}/{kind};"

@@ -235,7 +235,7 @@ def test_the_volumes_that_must_be_there_are() -> None:
     cert_folder = services["tls-cert"]["command"][-1]
     assert mounts(services["tls-cert"])[cert_folder] == "tls-cert"
     assert mounts(services["nginx"])["/etc/nginx/certs"] == "tls-cert"
-    conf = mounts(services["nginx"])["/etc/nginx/conf.d/default.conf"]
+    conf = mounts(services["nginx"])["/etc/nginx/templates/default.conf.template"]
     assert ROOT / conf == NGINX_DEV
     used = {source for s in services.values() for source in mounts(s).values()}
     assert named == {"redis-data", "access-service-key", "tls-cert"} == named & used
@@ -251,6 +251,16 @@ def test_waits_are_on_services_that_can_be_waited_for() -> None:
                 assert "healthcheck" in services[target] or "build" in services[target], target
 
 
+def test_the_portal_is_given_time_to_finish_its_requests_on_stop() -> None:
+    """Docker's and podman's default stop timeout (10 s) is shorter than gunicorn's
+    graceful_timeout: requests in flight at a restart would be killed."""
+    grace = compose()["services"]["portal"]["stop_grace_period"]
+    assert re.fullmatch(r"\d+s", grace)
+    conf = (ROOT / "config" / "gunicorn.conf.py").read_text()
+    graceful_timeout = int(re.search(r"^graceful_timeout = (\d+)$", conf, re.M)[1])
+    assert int(grace.removesuffix("s")) > graceful_timeout
+
+
 def test_mounted_and_env_files_exist() -> None:
     files = {}  # service: the repository's files it reads (env files and bind mounts)
     for name, service in compose()["services"].items():
@@ -264,7 +274,7 @@ def test_mounted_and_env_files_exist() -> None:
         "portal": {"deploy/demo.env"},
         "access-service": {"deploy/access-service/demo-data.json"},
         "tls-cert": {"deploy/nginx/make_dev_cert.py"},
-        "nginx": {"deploy/nginx/dev.conf"},
+        "nginx": {"deploy/nginx/dev.conf", "deploy/nginx/dns-resolver.envsh"},
     }
     for name, paths in files.items():
         for path in paths:
@@ -379,11 +389,55 @@ def test_dev_nginx_matches_the_compose_stack() -> None:
     assert "http://portal:5000" in conf and "http://access-service:9000" in conf
     nginx = compose()["services"]["nginx"]
     mounts = {v.split(":")[1]: v.split(":")[0] for v in nginx["volumes"]}
-    assert mounts["/etc/nginx/conf.d/default.conf"] == "./deploy/nginx/dev.conf"
+    # A template of the nginx image: its entrypoint sources the executable
+    # /docker-entrypoint.d/*.envsh in order, then (its own 20-envsubst-on-templates.sh) writes
+    # templates/NAME.template to conf.d/NAME with the variables they set filled in.
+    assert mounts["/etc/nginx/templates/default.conf.template"] == "./deploy/nginx/dev.conf"
+    scripts = {
+        Path(target).name: source
+        for target, source in mounts.items()
+        if target.startswith("/docker-entrypoint.d/")
+    }
+    assert list(scripts.values()) == ["./deploy/nginx/dns-resolver.envsh"]
+    assert next(iter(scripts)) < "20-envsubst-on-templates.sh"
+    assert next(iter(scripts)).endswith(".envsh")
+    assert (ROOT / "deploy/nginx/dns-resolver.envsh").stat().st_mode & 0o111 == 0o111
+    assert set(re.findall(r"\$\{(\w+)\}", conf)) == {"NGINX_RESOLVER"}
+    assert "export NGINX_RESOLVER" in (DEPLOY / "nginx" / "dns-resolver.envsh").read_text()
     assert "/etc/nginx/certs" in mounts
     for path in re.findall(r"ssl_certificate(?:_key)?\s+(\S+);", conf):
         assert path.rsplit("/", 1)[0] == "/etc/nginx/certs"
         assert path.rsplit("/", 1)[1] in ("localhost.crt", "localhost.key")
+
+
+@pytest.mark.parametrize(
+    "resolv_conf, resolver",
+    [
+        # podman: its own DNS (on the network's gateway) first, then the host's nameservers,
+        # which know nothing of the services' names.
+        ("search dns.podman\nnameserver 172.28.53.1\nnameserver 10.255.255.53\n", "172.28.53.1"),
+        ("nameserver 127.0.0.11\noptions ndots:0\n", "127.0.0.11"),  # Docker's embedded DNS
+        ("# comment\nnameserver fd00::1\nnameserver 10.0.0.2\n", "[fd00::1]"),
+    ],
+    ids=["podman", "docker", "ipv6"],
+)
+def test_dev_nginx_resolver_is_the_engines_dns(resolv_conf, resolver, tmp_path: Path) -> None:
+    """dns-resolver.envsh, sourced as the nginx image sources it, on a copy of resolv.conf."""
+    (tmp_path / "resolv.conf").write_text(resolv_conf)
+    script = (DEPLOY / "nginx" / "dns-resolver.envsh").read_text()
+    command = "' /etc/resolv.conf)"  # the file the script reads, at the end of its awk line
+    assert script.count(command) == 1
+    (tmp_path / "script.envsh").write_text(
+        script.replace(command, f"' {tmp_path / 'resolv.conf'})")
+    )
+    result = subprocess.run(
+        ["sh", "-c", f". {tmp_path / 'script.envsh'} && sh -c 'echo \"$NGINX_RESOLVER\"'"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    )
+    assert result.stdout.strip() == resolver
 
 
 def test_dev_certificate_is_made_once(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from limits.storage import storage_from_string
 
+from app.cocoon.api import UserApi
 from app.web.rate_limits import RateLimit
 from config import ConfigurationError, Settings
 
@@ -219,6 +220,12 @@ def test_backchannel_url_is_used_for_server_to_server_calls():
     settings = Settings.from_env({**PRODUCTION, "COCOON_BACKCHANNEL_URL": "https://as:9000/"})
     assert settings.authorize_url.startswith("https://access-service.xy-company.com/")
     assert settings.token_endpoint == "https://as:9000/api/oauth/token"
+    # The user API too (the compose stack's account pages: the browser's localhost:9443 is not
+    # the emulator from inside the portal's container; tests/deploy found it).
+    assert settings.user_api_url == "https://as:9000/api/v1"
+    assert UserApi.from_settings(settings, tokens=None).base_url == "https://as:9000/api/v1"
+    plain = Settings.from_env(PRODUCTION)
+    assert plain.user_api_url == "https://access-service.xy-company.com/api/v1"
 
 
 def test_encryption_keys_and_sentinels_are_parsed():

@@ -55,7 +55,19 @@ def test_ci_installs_every_package_the_suite_asks_for():
         asked |= set(re.findall(r"\bmissing\(.+?,\s*\"([\w-]+)\"\)", text))
         for name, package in re.findall(r"\bcommand\(\"([\w-]+)\"(?:,\s*\"([\w-]+)\")?\)", text):
             asked.add(package or name)
-    assert asked == {"chromium", "curl", "nginx", "redis-server"}
+    assert asked == {
+        "chromium",
+        "curl",
+        "nginx",
+        "redis-server",
+        # tests/deploy: podman and what it runs on (tests/support/podman.py)
+        "podman",
+        "runc",
+        "iptables",
+        "debootstrap",
+        "netavark",
+        "aardvark-dns",
+    }
     ci = (ROOT / ".ci" / "run").read_text()
     assert {package for package in asked if f"missing+=({package})" not in ci} == set()
     # The browser tests want Debian's Chromium at that very path, not any `chromium` on PATH.
