@@ -108,10 +108,13 @@ def build_components(
         cache=cache,
         clock=clock,
     )
-    sign_in_pages = reachability(settings, settings.authorize_url)
+    # The portal reaches the platform under COCOON_BACKCHANNEL_URL when it is set (browsers
+    # use another name, e.g. localhost through a proxy): probe the name the portal can reach.
+    # A sign-out URL on the access-service's own host is that same platform.
+    sign_in_pages = reachability(settings, settings.backchannel_url or settings.authorize_url)
     sign_out_pages = None
     if settings.logout_url:
-        same_host = host_and_port(settings.logout_url) == sign_in_pages.address
+        same_host = host_and_port(settings.logout_url) == host_and_port(settings.authorize_url)
         sign_out_pages = sign_in_pages if same_host else reachability(settings, settings.logout_url)
     return Components(
         settings=settings,

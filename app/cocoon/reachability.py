@@ -1,6 +1,7 @@
-"""Whether the browser's side of the platform (its sign-in and sign-out pages) can be reached,
-known cheaply: a TCP connection to its host, at most once per PLATFORM_PROBE_INTERVAL seconds
-per worker, whatever the number of requests asking (no Flask here).
+"""Whether the platform's sign-in and sign-out pages can be reached, known cheaply: a TCP
+connection to its host (the name the portal itself reaches it by: COCOON_BACKCHANNEL_URL's
+when set), at most once per PLATFORM_PROBE_INTERVAL seconds per worker, whatever the number of
+requests asking (no Flask here).
 
 Sending a browser to a platform that is down shows it the browser's own "This site can't be
 reached", and a sign-out sent there never comes back to the signed-out page. /login and

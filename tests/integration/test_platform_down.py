@@ -59,3 +59,20 @@ def test_the_platform_is_probed_once_per_interval_not_per_page(environ, clock, r
         assert client.get("/login").status_code == 302
     with app.app_context():
         assert components().sign_in_pages.probes == 1
+
+
+def test_the_platform_is_probed_by_the_name_the_portal_reaches_it_by(
+    environ, clock, redis_client, access_service
+):
+    """With COCOON_BACKCHANNEL_URL (the compose stack: browsers use https://localhost:9443,
+    which the portal's own container cannot reach), that name is the one probed."""
+    dead = dead_url()
+    environ.update(
+        COCOON_ACCESS_SERVICE_URL=dead,
+        COCOON_BACKCHANNEL_URL=access_service.url,
+        COCOON_LOGOUT_URL=dead + "/logout",
+    )
+    client = portal_client(create_app(Settings.from_env(environ), clock=clock, testing=True))
+    response = client.get("/login")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(dead + "/api/oauth/authorize?")
