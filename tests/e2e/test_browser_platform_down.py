@@ -12,7 +12,9 @@ from tests.support.processes import Portal
 pytestmark = pytest.mark.browser
 
 
-def test_sign_out_and_sign_in_while_the_platform_is_down(browser, redis_server, tmp_path):
+def test_sign_out_and_sign_in_while_the_platform_is_down(
+    browser, redis_server, redis_client, tmp_path
+):
     with emulator_with(tmp_path) as emulator:
         environ = portal_environment(redis_server.url, emulator.url, PLATFORM_PROBE_INTERVAL="0")
         portal = Portal(tmp_path / "portal", environ).start()

@@ -60,7 +60,7 @@ def test_sign_out_in_a_tab_whose_session_ended_signs_out_of_both(context, stage,
     signed_out_of_both(page, stage)
 
 
-def test_sign_out_from_a_no_referrer_error_page_works(context, stage):
+def test_sign_out_from_a_no_referrer_error_page_works(context, stage, redis_client):
     page = context.new_page()
     sign_in(page, stage)
     response = page.goto(stage.url + "/authcallback?state=not-a-state-of-this-browser-at-all")

@@ -50,6 +50,7 @@ def test_through_the_bundled_nginx_the_portal_answers_and_signs_in_on_localhost(
         REDIS_URL=redis_server.url,
         COCOON_ACCESS_SERVICE_URL=platform_url,
         COCOON_LOGOUT_URL=platform_url + "/logout",
+        COCOON_BACKCHANNEL_URL=platform_url,
     )
     portal = Portal(e2e_dir / "nginx-stack", environ)
     https_port, emulator_port = distinct_free_ports(2)

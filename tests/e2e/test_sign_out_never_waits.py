@@ -27,7 +27,7 @@ def hung():
     ids=["answers-later", "never-answers"],
 )
 def test_sign_out_is_sent_on_while_the_revocation_hangs(
-    answers, read_timeout, hung, redis_server, access_service, tmp_path
+    answers, read_timeout, hung, redis_server, redis_client, access_service, tmp_path
 ):
     environ = portal_environment(
         redis_server.url,
