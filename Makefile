@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-deploy test-slow bench docs lint typecheck install clean
+.PHONY: run emulator-down emulator-up test test-deploy test-slow bench docs lint typecheck install clean
 
 # (Re)install when the requirements change; creating .venv/ only when it is missing.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -18,6 +18,11 @@ install: $(STAMP)
 ## The ports: `make run PORT=5001 ACCESS_SERVICE_PORT=9001 REDIS_PORT=6380` (defaults 5000, 9000, 6379).
 run: $(STAMP)
 	@$(PY) -m scripts.dev
+
+## Take the emulated access-service of a running `make run` down, or bring it back, while Redis
+## and the portal run on (give the ACCESS_SERVICE_PORT that `make run` got, if not 9000).
+emulator-down emulator-up:
+	@$(PY) -m scripts.dev_service $(if $(filter emulator-up,$@),start,stop) access-service $(or $(ACCESS_SERVICE_PORT),9000)
 
 ## The whole suite: lint, type check, the docs site's strict build (tests/unit/test_docs_site.py),
 ## unit, integration, end-to-end and browser tests.

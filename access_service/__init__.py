@@ -27,6 +27,7 @@ from . import (
 )
 from .accounts import Accounts
 from .approvals import Approvals
+from .contacts import Contacts
 from .data import DirectoryFile
 from .errors import register_error_handlers
 from .extensions import EXTENSION_NAME, Components
@@ -93,7 +94,8 @@ def init_components(app: Flask) -> Components:
         clock=clock,
     )
     users = Users(DirectoryFile(app.config["DATA_FILE"]), store, clock)
-    parts = Components(users, store, signer, tokens, approvals, Accounts(store), clock)
+    accounts, contacts = Accounts(store), Contacts(store)
+    parts = Components(users, store, signer, tokens, approvals, accounts, contacts, clock)
     app.extensions[EXTENSION_NAME] = parts
     return parts
 

@@ -6,10 +6,12 @@ registered would make this server an open redirector. Every other error goes bac
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, render_template, request, session, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from .data import Client, User
@@ -18,6 +20,7 @@ from .extensions import components
 from .forms import ApprovalForm
 from .grants import parse_scope, validate_scope
 from .pkce import SUPPORTED_METHODS, is_valid_challenge
+from .scopes import by_topic
 from .signin import PENDING_AUTHORIZE, current_user
 
 bp = Blueprint("authorize", __name__)
@@ -56,7 +59,22 @@ def authorize() -> Response | str | tuple[str, int]:
         if approval_id:
             return _approved({**auth_request, "approval_id": approval_id}, client, user)
     session[AUTHORIZATION_REQUEST] = auth_request
-    return render_template("approve.html", form=ApprovalForm(), auth=auth_request)
+    return render_template(
+        "approve.html",
+        form=ApprovalForm(),
+        auth=auth_request,
+        application=client.description or client.client_id,
+        topics=by_topic(auth_request["scope"]),
+        return_to=breakable(auth_request["redirect_uri"]),
+    )
+
+
+def breakable(url: str) -> Markup:
+    """url as HTML that a narrow screen may wrap after its `//`, slashes, `?`, `&` and dots,
+    never inside a word such as the scheme (the stylesheet breaks a part longer than the line
+    only as a last resort)."""
+    pieces = re.split(r"(?<=//)|(?<=[/?&.])(?!/)", url)
+    return Markup("<wbr>").join(piece for piece in pieces if piece)
 
 
 @bp.post("/api/oauth/authorize")

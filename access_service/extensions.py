@@ -10,6 +10,7 @@ from flask import current_app
 
 from .accounts import Accounts
 from .approvals import Approvals
+from .contacts import Contacts
 from .data import Directory
 from .keys import Signer
 from .store import Store
@@ -21,7 +22,8 @@ EXTENSION_NAME = "access_service"
 
 @dataclass
 class Components:
-    """Users and clients, the state store, the signing key, tokens, approvals and accounts."""
+    """Users and clients, the state store, the signing key, tokens, approvals, accounts and
+    address books."""
 
     users: Users
     store: Store
@@ -29,6 +31,7 @@ class Components:
     tokens: TokenServices
     approvals: Approvals
     accounts: Accounts
+    contacts: Contacts
     clock: Callable[[], float] = field(default=time.time)
 
     @property

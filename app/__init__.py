@@ -111,6 +111,8 @@ def configure(app: Flask, settings: Settings, testing: bool) -> None:
         # instead (app/web/csrf.py), which needs no Referer.
         WTF_CSRF_SSL_STRICT=False,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
+        # With PORTAL_RELOAD (development), a changed template shows at its next page.
+        TEMPLATES_AUTO_RELOAD=settings.reload,
     )
     if testing:
         # Flask re-raises errors when TESTING; the portal's error pages are part of what is

@@ -67,6 +67,15 @@ logconfig_dict = {
         "gunicorn.error": {"handlers": ["stdout"], "level": loglevel.upper(), "propagate": False}
     },
 }
+# Development (PORTAL_RELOAD, which `make run` turns on): a worker restarts when a module it
+# loaded, or any file of app/, templates/ or static/ (globs, expanded anew at every check, so new
+# files count from their first change) changes; sessions live in Redis and survive it.
+if settings.reload:
+    reload = True
+    reload_extra_files = [
+        str(Path(__file__).resolve().parent.parent / pattern)
+        for pattern in ("app/**/*.py", "templates/**/*", "static/**/*")
+    ]
 # The X-Forwarded-* headers are handled by the app (app/web/security.py), from FORWARDED_ALLOW_IPS.
 forwarded_allow_ips = ",".join(settings.forwarded_allow_ips)
 proxy_allow_ips = "127.0.0.1"

@@ -62,6 +62,18 @@ def one_of(*choices: str, normalise: Callable[[str], str] = str.strip) -> Callab
     return parse
 
 
+SWITCH = {"on": True, "true": True, "1": True, "yes": True}
+SWITCH |= {"off": False, "false": False, "0": False, "no": False}
+
+
+def switch(raw: str) -> bool:
+    """on or off (also true/false, yes/no, 1/0; case does not matter)."""
+    value = SWITCH.get(raw.strip().lower())
+    if value is None:
+        raise ValueError("on or off")
+    return value
+
+
 def seconds(raw: str) -> float:
     """A positive number of seconds."""
     try:

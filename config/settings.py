@@ -137,6 +137,9 @@ class Settings:
     workers: int = setting("WEB_CONCURRENCY", parsers.whole_number(1), 2)
     threads: int = setting("PORTAL_THREADS", parsers.whole_number(1), 4)
     metrics_dir: str | None = setting("PROMETHEUS_MULTIPROC_DIR", parsers.directory)
+    # Development only (`make run` turns it on): restart workers when the code, a template or a
+    # static file changes.
+    reload: bool = setting("PORTAL_RELOAD", parsers.switch, False)
 
     @property
     def production(self) -> bool:
@@ -203,6 +206,8 @@ class Settings:
             problems.append("SESSION_IDLE_TIMEOUT must not exceed SESSION_ABSOLUTE_TIMEOUT")
         if self.redis_sentinels and self.redis_cluster_nodes:
             problems.append("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both")
+        if self.production and self.reload:
+            problems.append("PORTAL_RELOAD must be off in production (it is for development)")
         if self.production:
             problems += [
                 f"{variable} must use https in production, not plain http to {host} (the client "

@@ -63,6 +63,15 @@ def port_taken(port: int) -> bool:
     return False
 
 
+def free_port_after(port: int, avoid: set[int]) -> int | None:
+    """The first port above `port` that nothing holds and `avoid` does not name (the run's other
+    ports), among the next hundred; None when all of them are taken."""
+    for candidate in range(port + 1, min(port + 101, 65536)):
+        if candidate not in avoid and not port_taken(candidate):
+            return candidate
+    return None
+
+
 def run_environment(ports: dict[str, int], environ: dict[str, str]) -> dict[str, str]:
     """The environment of the three processes: this run's settings, then the caller's own
     COCOON_*, GUNICORN_* and LOG_LEVEL, which win (e.g. to try another access-service)."""
@@ -83,6 +92,8 @@ def run_environment(ports: dict[str, int], environ: dict[str, str]) -> dict[str,
         "COCOON_TOKEN_KEY_URL": f"{access_service}/api/oauth/token_key",
         "COCOON_LOGOUT_URL": f"{access_service}/logout",
         "PORTAL_BIND": f"127.0.0.1:{ports['PORT']}",
+        # A changed view, template or stylesheet shows without a restart.
+        "PORTAL_RELOAD": "on",
         # One per portal port, so two `make run`s (or the docs test) do not share one.
         "PROMETHEUS_MULTIPROC_DIR": str(RUN_DIR / f"metrics-{ports['PORT']}"),
     }
@@ -100,6 +111,12 @@ def run_environment(ports: dict[str, int], environ: dict[str, str]) -> dict[str,
 def banner(env: dict[str, str]) -> str:
     line = "=" * 72
     portal = f"http://127.0.0.1:{env['PORT']}"
+    emulator_port = env["ACCESS_SERVICE_PORT"]
+    moved = (
+        ""
+        if emulator_port == str(PORTS["ACCESS_SERVICE_PORT"][1])
+        else (f" ACCESS_SERVICE_PORT={emulator_port}")
+    )
     return "\n".join(
         [
             line,
@@ -112,6 +129,8 @@ def banner(env: dict[str, str]) -> str:
             "                       its secret (see docs/running.md)",
             "  The approval page    COCOON_CLIENT_ID=approvalClientApplication \\",
             "                       COCOON_CLIENT_SECRET=approvalClientApplicationSecret make run",
+            f"  Platform outage      make emulator-down{moved}   (in another terminal;",
+            f"                       Redis and the portal run on), make emulator-up{moved}",
             "  Stop everything      Ctrl-C",
             line,
         ]
@@ -124,10 +143,11 @@ def main() -> int:
     for variable, port in ports.items():
         if port_taken(port):
             what, _ = PORTS[variable]
-            other = port + 1
+            other = free_port_after(port, set(ports.values()))
+            advice = f", e.g. `make run {variable}={other}` (free now)" if other else ""
             print(
                 f"make run: port {port} ({what}) is already in use. Stop whatever holds it, or "
-                f"choose another port with {variable}, e.g. `make run {variable}={other}`.",
+                f"choose another port with {variable}{advice}.",
                 file=sys.stderr,
             )
             return 1

@@ -1,9 +1,9 @@
 """The platform's user API (`/api/v1/...`): the signed-in user's own resources.
 
 One blueprint per concern: `account` (users/me, expire), `applications` (approvals),
-`notifications` (email), `discovery` (/api/v1, /api/v1/config). Each view names the authority
-it needs with `resource_server.requires`. Errors other than the resource server's 401/403 have
-Spring Boot's shape (see `boot`).
+`contacts` (the address book), `notifications` (email), `discovery` (/api/v1, /api/v1/config).
+Each view names the authority it needs with `resource_server.requires`. Errors other than the
+resource server's 401/403 have Spring Boot's shape (see `boot`).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 from flask import Flask
 
 from ..boot import boot_error
-from . import account, applications, discovery, notifications
+from . import account, applications, contacts, discovery, notifications
 from .boot import BootError
 
-BLUEPRINTS = (account.bp, applications.bp, notifications.bp, discovery.bp)
+BLUEPRINTS = (account.bp, applications.bp, contacts.bp, notifications.bp, discovery.bp)
 
 
 def init_app(app: Flask) -> None:

@@ -1,6 +1,10 @@
 """Connected applications: the clients the person approved (GET
 /users/me/applications/approvals), each withdrawn after a confirmation step (DELETE
-/users/me/applications/approvals/{approvalId})."""
+/users/me/applications/approvals/{approvalId}).
+
+Withdrawing the approval of this portal's own client (COCOON_CLIENT_ID) ends this session too:
+the platform ends the tokens made under an approval with it, and the next sign-in asks for the
+approval again. The confirmation says so beforehand, and the signed-out page afterwards."""
 
 from __future__ import annotations
 
@@ -9,7 +13,11 @@ from werkzeug.wrappers import Response
 
 from app.account.blueprint import bp, notice
 from app.auth.platform import user_api
+from app.auth.views import APPROVAL_WITHDRAWN
+from app.cocoon.api_http import path_segment
 from app.cocoon.resources import Approval
+from app.components import components
+from app.sessions import endings
 from app.sessions.tokens import login_required
 
 
@@ -19,9 +27,16 @@ def applications() -> str | Response:
     """The approved applications; `?withdraw=<id>` asks to confirm withdrawing one, and the
     confirmation's POST withdraws it (an id that is not the person's: the 404 page)."""
     api = user_api()
+    own_client = components().settings.client_id
     if request.method == "POST":
-        # A value that is no path segment (`.`, `..`, empty...) is the 404 page, uncalled.
-        api.withdraw_approval(request.form.get("approval", ""))
+        chosen = request.form.get("approval", "")
+        # A value that is no path segment (`.`, `..`, empty...) is the 404 page, before any call.
+        path_segment(chosen)
+        own = any(item.id == chosen and item.client_id == own_client for item in api.approvals())
+        api.withdraw_approval(chosen)
+        if own:  # the platform has ended this session's tokens with it
+            endings.session_over()
+            return redirect(url_for("auth.signed_out", reason=APPROVAL_WITHDRAWN), 303)
         return redirect(url_for("account.applications", withdrawn=1), 303)
     approvals = api.approvals()
     confirming: Approval | None = None
@@ -33,6 +48,7 @@ def applications() -> str | Response:
         "account/applications.html",
         approvals=[(item, approved_on(item)) for item in approvals],
         confirming=confirming,
+        own_client=own_client,
         notice=notice(),
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -22,7 +24,8 @@ FIELDS = (
         "Mobile number",
         "tel",
         "tel",
-        "Start with + and the country code, for example +44 7700 900123.",
+        # The platform document's own example, which its refusals repeat.
+        "Start with + and the country calling code, for example +1 234 567 8910.",
     ),
 )
 MAX_LENGTH = 255  # characters: the platform's limit, kept by the form too
@@ -46,6 +49,14 @@ def details() -> str | Response | tuple[str, int]:
     return render_details(account, account.details())
 
 
+def in_words(message: str) -> str:
+    """The platform's message as people read it: every member name it uses (`mobileNumber`)
+    becomes that field's label (`Mobile number`)."""
+    for name, label, *_ in FIELDS:
+        message = re.sub(rf"\b{name}\b", label, message)
+    return message
+
+
 def submitted(name: str) -> str | None:
     """A detail as typed, trimmed; None (cleared) when empty."""
     return request.form.get(name, "").strip() or None
@@ -58,7 +69,7 @@ def render_details(
     typed = (values.first_name, values.last_name, values.other_name, values.mobile_number)
     fields = []
     for (name, label, autocomplete, kind, hint), value in zip(FIELDS, typed, strict=True):
-        error = refused.message if refused and refused.field == name else None
+        error = in_words(refused.message) if refused and refused.field == name else None
         described = [f"{name}-{part}" for part, text in (("hint", hint), ("error", error)) if text]
         fields.append(
             {
@@ -77,7 +88,7 @@ def render_details(
         account=account,
         roles=role_names(account.roles),
         fields=fields,
-        form_error=refused.message if refused and not refused.field else None,
+        form_error=in_words(refused.message) if refused and not refused.field else None,
         notice=notice(),
         max_length=MAX_LENGTH,
     )

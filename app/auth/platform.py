@@ -2,6 +2,7 @@
 login_required), and what a page may keep of the person's account in their session.
 
     account = user_api().me()    # GET /api/v1/users/me with the session's access token
+    contacts = user_api(MyUserApi).contacts()    # a subclass of UserApi with calls of its own
 
 The token comes from the session's grant: refreshed first when about to expire, renewed once
 after a 401, both under the grant's refresh lock, the same one pages use. What the calls raise
@@ -11,7 +12,7 @@ sends the person through sign-in.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from flask import g, session
 
@@ -25,6 +26,8 @@ from app.sessions.user_sessions import GRANT
 # The person's name and roles from GET /users/me, kept for the profile's greeting (so that a
 # profile page costs no call to the platform); the account pages renew it whenever they read it.
 PERSON = "person"
+
+Api = TypeVar("Api", bound=UserApi)
 
 
 class SessionBearer:
@@ -47,13 +50,21 @@ class SessionBearer:
         return tokens.access_token
 
 
-def user_api() -> UserApi:
-    """The user API as this request's user (one client a request)."""
-    if "user_api" not in g:
+@overload
+def user_api() -> UserApi: ...
+@overload
+def user_api(api: type[Api]) -> Api: ...
+def user_api(api: type[UserApi] = UserApi) -> UserApi:
+    """The user API as this request's user: an instance of `api` (UserApi, or a subclass that
+    adds calls of its own), made once per request and class, with the session's tokens and the
+    portal's connection pool and timeouts."""
+    clients: dict[type[UserApi], UserApi] = g.setdefault("user_apis", {})
+    if api not in clients:
         parts = components()
-        g.user_api = UserApi.from_settings(parts.settings, SessionBearer())
-        g.user_api.http = parts.platform_http
-    return g.user_api
+        client = api.from_settings(parts.settings, SessionBearer())
+        client.http = parts.platform_http
+        clients[api] = client
+    return clients[api]
 
 
 def remember_person(account: Account) -> None:

@@ -209,6 +209,11 @@ def sign_out_cookie_name() -> str:
     return "__Host-signed-out" if components().settings.production else "portal_signed_out"
 
 
+# The signed-out page's `reason` after the person withdrew this portal's own approval
+# (app/account/applications.py): the page says why they are signed out.
+APPROVAL_WITHDRAWN = "approval-withdrawn"
+
+
 @bp.get("/signed-out")
 def signed_out() -> Response:
     """The signed-out page; it confirms the access-service's sign-out too when the browser
@@ -224,6 +229,7 @@ def signed_out() -> Response:
             confirmed=confirmed,
             everywhere=next((note for note in notes if note in EVERYWHERE_NOTES), None),
             unreachable=UNREACHABLE in notes,
+            approval_withdrawn=request.args.get("reason") == APPROVAL_WITHDRAWN,
             logout_configured=bool(parts.settings.logout_url),
             access_service_url=parts.settings.access_service_url,
         )

@@ -14,7 +14,7 @@ Endpoints and members: the platform's API documentation, "users/me" pages.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar, cast
+from typing import Protocol, Self, TypeVar, cast
 
 import requests
 
@@ -64,9 +64,10 @@ class UserApi:
     http: requests.Session = field(default_factory=requests.Session)
 
     @classmethod
-    def from_settings(cls, settings: Settings, tokens: BearerTokens) -> UserApi:
+    def from_settings(cls, settings: Settings, tokens: BearerTokens) -> Self:
         """The user API of COCOON_BACKCHANNEL_URL (else COCOON_ACCESS_SERVICE_URL), with
-        HTTP_CONNECT/READ_TIMEOUT."""
+        HTTP_CONNECT/READ_TIMEOUT: an instance of the class it is called on, so a subclass
+        (`user_api(MyUserApi)`) gets one of its own."""
         return cls(
             settings.user_api_url,
             tokens,

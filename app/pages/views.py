@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from app.auth.platform import forget_person, remember_person, remembered_person, user_api
 from app.cocoon.errors import (
+    AccessServiceError,
     NotFound,
     NotPermitted,
     PlatformUnavailable,
@@ -48,8 +49,15 @@ def _utc(timestamp: float) -> tuple[str, str]:
 
 @bp.get("/")
 def index() -> str:
-    """Home: a sign-in button, or who you are."""
-    return render_template("pages/index.html", user=signed_in_user())
+    """Home: a sign-in button, or who you are, by the name the profile greets you by."""
+    user = signed_in_user()
+    known = None
+    if user is not None:
+        try:
+            known = person()
+        except AccessServiceError as exc:  # a renewal due that failed: home greets all the same
+            log.info("home without the account's name for now: %s", exc)
+    return render_template("pages/index.html", user=user, name=greeting_name(known, user))
 
 
 @bp.get("/favicon.ico")
@@ -78,6 +86,11 @@ def person() -> dict[str, Any] | None:
     return remembered_person()
 
 
+def greeting_name(known: dict[str, Any] | None, user_name: str | None) -> str | None:
+    """Whom the pages greet: the person's name from the platform, else the token's user name."""
+    return (known or {}).get("name") or user_name
+
+
 @bp.get("/profile")
 @login_required
 def profile() -> str:
@@ -93,7 +106,7 @@ def profile() -> str:
     return render_cached(
         "pages/profile.html",
         user=account["user_name"],
-        name=(known or {}).get("name") or account["user_name"],
+        name=greeting_name(known, account["user_name"]),
         role_words=", ".join(role_names(known["roles"] if known else roles)),
         person_known=known is not None,
         client_id=account["client_id"],

@@ -68,10 +68,12 @@ STORE_ERRORS: tuple[type[Exception], ...] = (*REDIS_DOWN, SessionStoreUnavailabl
 
 
 def render_error(
-    status: int, message: str | None = None, title: str | None = None
+    status: int, message: str | None = None, title: str | None = None, *, retry: bool = False
 ) -> tuple[str, int, dict]:
     """The error page for status, with a plain-language message (and title); a server error
-    also shows the request's id, which support finds in the log lines of that request."""
+    also shows the request's id, which support finds in the log lines of that request. With
+    `retry` (an outage that ends by itself), the page offers to load this page again, and
+    neither Sign in nor Sign out: whether the person is signed in cannot be known now."""
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status in (429, 503) else {}
     request_id = request.environ.get(REQUEST_ID_KEY) if status >= 500 else None
     return (
@@ -81,10 +83,18 @@ def render_error(
             title=title or TITLES.get(status, "Error"),
             message=message,
             request_id=request_id,
+            retry_url=_this_page() if retry else None,
         ),
         status,
         headers,
     )
+
+
+def _this_page() -> str:
+    """This request's page, to load again: its path and query on this portal (a form's POST:
+    the page the form is on, as a GET)."""
+    query = request.query_string.decode() if request.method == "GET" else ""
+    return request.script_root + request.path + (f"?{query}" if query else "")
 
 
 def _store_down(exc: Exception) -> tuple[str, int, dict]:
@@ -94,6 +104,7 @@ def _store_down(exc: Exception) -> tuple[str, int, dict]:
         503,
         "The portal cannot reach its session store. Please try again "
         "in a moment; you will not need to sign in again.",
+        retry=True,
     )
 
 

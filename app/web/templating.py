@@ -75,12 +75,14 @@ def csrf_token() -> str:
 
 
 def template_globals() -> dict:
-    """current_user (None when signed out), links and csrf_token (in place of flask-wtf's own:
-    this context processor is registered after flask-wtf's)."""
+    """current_user (None when signed out), links, csrf_token (in place of flask-wtf's own:
+    this context processor is registered after flask-wtf's) and retry_url (None: only an outage
+    page, app/web/errors.py, passes one, and base.html then shows no Sign in or Sign out)."""
     return {
         "current_user": signed_in_user(),
         "links": _links(request.script_root),
         "csrf_token": csrf_token,
+        "retry_url": None,
     }
 
 

@@ -193,6 +193,8 @@ def test_approval_page_then_approve(url):
     )
     assert page.status_code == 200
     assert APPROVAL[0] in page.text and "SCOPE_VIEW" in page.text
+    assert ">Example client application that asks for approval</strong>" in page.text
+    assert "<li>View files</li>" in page.text  # the scope in words, its code behind <details>
     assert 'value="true">Approve</button>' in page.text
     assert 'value="false" class="secondary">Deny</button>' in page.text
     assert page.headers["X-Frame-Options"] == "DENY"

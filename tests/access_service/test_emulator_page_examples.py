@@ -48,6 +48,10 @@ def test_every_user_api_endpoint_has_an_example():
         "/api/v1/users/me/expire",
         "/applications/approvals/$APPROVAL_ID",
         "-X PUT http://127.0.0.1:9000/api/v1/users/me/notifications/email",
+        "-X POST http://127.0.0.1:9000/api/v1/users/me/contacts ",
+        "/api/v1/users/me/contacts?search=",
+        "-X PUT http://127.0.0.1:9000/api/v1/users/me/contacts/$CONTACT_ID",
+        "-X DELETE http://127.0.0.1:9000/api/v1/users/me/contacts/$CONTACT_ID",
     ):
         assert path in examples, path
 
@@ -57,7 +61,7 @@ def test_the_examples_run_against_the_emulator(own_emulator):
     page = browser.authorize(response_type="code", client_id=APPROVAL[0], redirect_uri=DOC_REDIRECT)
     assert browser.answer(page, approve=True).status_code == 303
     blocks = user_api_examples()
-    assert len(blocks) == 4
+    assert len(blocks) == 5
     script = "set -euo pipefail\n" + "".join(
         f"{block}\necho '=== end of block {n}'\n" for n, block in enumerate(blocks)
     )
@@ -77,4 +81,7 @@ def test_the_examples_run_against_the_emulator(own_emulator):
     assert '"notificationPreferences"' in calls and '"code":"DAILY","selected":true' in calls
     assert '"clientId":"approvalClientApplication"' in calls
     assert '"error"' not in result.stdout
-    assert outputs[2] == outputs[3] == ""  # DELETE and expire answer 200 with no body
+    book = outputs[2]  # the search finds the contact added, then PUT answers it changed
+    assert '"count":1' in book and '"email":"robin.collaborator@xy-company.com"' in book
+    assert '"email":"robin@xy-company.com"' in book
+    assert outputs[3] == outputs[4] == ""  # DELETE and expire answer 200 with no body

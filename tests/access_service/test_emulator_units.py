@@ -20,6 +20,7 @@ from access_service.store import MemoryStore
 from access_service.tokens import InvalidToken, TokenServices
 from access_service.users import Users
 from tests.support.clock import Clock
+from tests.support.processes import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -217,3 +218,27 @@ def test_hash_password_command_reads_stdin():
         check=True,
     )
     assert check_password_hash(result.stdout.strip(), "s3cret")
+
+
+def test_every_demo_scope_has_words_and_the_approval_page_loses_none():
+    import json
+
+    from access_service.scopes import OTHER, by_topic, in_words
+
+    data = json.loads((ROOT / "access_service" / "demo_data.json").read_text())
+    scopes = sorted({scope for client in data["clients"] for scope in client["scope"]})
+    assert len(scopes) >= 30
+    assert [scope for scope in scopes if in_words(scope)[0] == OTHER] == []
+    grouped = by_topic(scopes)
+    assert sorted(code for _, items in grouped for _, code in items) == scopes
+    assert all("SCOPE_" not in words for _, items in grouped for words, _ in items)
+    assert in_words("SCOPE_MY_OWN_THING") == (OTHER, "My own thing")
+
+
+def test_a_return_address_wraps_only_between_its_parts():
+    from access_service.authorize import breakable
+
+    assert str(breakable("http://127.0.0.1:5000/authcallback?a=1&b=2")) == (
+        "http://<wbr>127.<wbr>0.<wbr>0.<wbr>1:5000/<wbr>authcallback?<wbr>a=1&amp;<wbr>b=2"
+    )
+    assert str(breakable("https://x/<script>")) == "https://<wbr>x/<wbr>&lt;script&gt;"

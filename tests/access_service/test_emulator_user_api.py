@@ -10,6 +10,7 @@ from tests.access_service.inprocess import Emulator, basic
 ME = "/api/v1/users/me"
 EMAIL = "/api/v1/users/me/notifications/email"
 APPROVALS = "/api/v1/users/me/applications/approvals"
+CONTACTS = "/api/v1/users/me/contacts"
 FULL_AUTH = "Full authentication is required to access this resource"
 
 # The authority table of docs/emulator.md: endpoint -> authority (None: any token).
@@ -22,6 +23,10 @@ AUTHORITIES = [
     ("DELETE", APPROVALS + "/123", "PERM_APP_APPROVAL_REVOKE"),
     ("GET", EMAIL, "PERM_USERINFO_GET_NOTIFY_PREF"),
     ("PUT", EMAIL, "PERM_USERINFO_EDIT_NOTIFY_PREF"),
+    ("GET", CONTACTS, "PERM_CONTACTS_LIST"),
+    ("POST", CONTACTS, "PERM_CONTACTS_CREATE"),
+    ("PUT", CONTACTS + "/123", "PERM_CONTACTS_UPDATE"),
+    ("DELETE", CONTACTS + "/123", "PERM_CONTACTS_DELETE"),
 ]
 
 
@@ -147,7 +152,8 @@ def test_discovery_lists_every_endpoint(emulator, alex):
     listed = {(s["httpMethod"], s["link"]) for s in body["services"]}
     base = "http://localhost"
     for method, path, _ in AUTHORITIES:
-        path = path.replace("/123", "/{approvalId}")
+        path = path.replace("approvals/123", "approvals/{approvalId}")
+        path = path.replace("contacts/123", "contacts/{contactId}")
         assert (method, base + path) in listed
     assert ("GET", base + "/api/v1/config") in listed
     assert all(s["name"] and " " not in s["name"] for s in body["services"])

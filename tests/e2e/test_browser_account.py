@@ -61,7 +61,7 @@ def test_edit_and_withdraw_from_the_keyboard(browser, portal, access_service):
     mobile.fill("0123 456")
     mobile.press("Enter")
     error = page.locator("#mobileNumber-error")
-    assert error.inner_text().startswith("mobileNumber must start with +")
+    assert error.inner_text().startswith("Mobile number must start with +")
     assert mobile.get_attribute("aria-invalid") == "true"
     assert mobile.input_value() == "0123 456"  # what was typed is kept
     mobile.fill("+1 234 567 8910")

@@ -25,10 +25,10 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -36,6 +36,7 @@ import requests
 
 from tests.support.agent import SignInAgent
 from tests.support.auth import sign_in
+from tests.support.docs import Block, blocks
 from tests.support.make_run import MakeRun, distinct_free_ports
 from tests.support.processes import ROOT, VENV_BIN, free_port, wait_for_port
 
@@ -43,53 +44,24 @@ from tests.support.processes import ROOT, VENV_BIN, free_port, wait_for_port
 TOCTREE = re.compile(r"```\{toctree\}\n(?::.*\n)*\n?((?:[\w/-]+\n)+)```")
 PAGES = TOCTREE.search((ROOT / "docs" / "index.md").read_text()).group(1).split()
 DOCS = ("README.md", "docs/index.md", *(f"docs/{page}.md" for page in PAGES))
-FENCE = re.compile(r"^(```+|~~~+)(.*)$")
 SHELL, PYTHON = ("sh", "bash", "shell"), ("python", "py")
 DEFAULT_PORTS = {"5000": "PORT", "9000": "ACCESS_SERVICE_PORT", "6379": "REDIS_PORT"}
-PORT = re.compile(r"(?:(?<=127\.0\.0\.1:)|(?<=localhost:)|(?<=--port )|(?<=--port=))(\d{2,5})\b")
+PORT = re.compile(
+    r"(?:(?<=127\.0\.0\.1:)|(?<=localhost:)|(?<=--port )|(?<=--port=)|(?<=PORT=))(\d{2,5})\b"
+)
 NOTEST_COMMAND = re.compile(r"(?:[A-Z_]+=\S+ )*(?:make|docker compose)( |$)")
 BLOCK_TIMEOUT = 120
 
 
-@dataclass(frozen=True)
-class Block:
-    """A fenced code block: where it is, its language, its modifiers and its text."""
-
-    path: str
-    line: int
-    language: str
-    modifiers: tuple[str, ...]
-    text: str
-
-    @property
-    def id(self) -> str:
-        return f"{self.path}:{self.line}"
-
-
-def blocks(path: str) -> list[Block]:
-    """Every fenced block of a Markdown file, in order."""
-    found, lines = [], (ROOT / path).read_text().splitlines()
-    index = 0
-    while index < len(lines):
-        opening = FENCE.match(lines[index].strip())
-        if not opening:
-            index += 1
-            continue
-        fence, info = opening.group(1), opening.group(2).split()
-        end = next(i for i in range(index + 1, len(lines)) if lines[i].strip() == fence)
-        body = "\n".join(lines[index + 1 : end]) + "\n"
-        language = info[0] if info else ""
-        found.append(Block(path, index + 1, language, tuple(info[1:]), body))
-        index = end + 1
-    return found
-
-
 def runnable(path: str) -> list[Block]:
-    """The shell and Python blocks that run (not `notest`)."""
+    """The shell and Python blocks that run (not `notest`, and not a file of the forking
+    walk-through, which tests/e2e/test_fork.py writes into a fork and serves)."""
     return [
         block
         for block in blocks(path)
-        if block.language in SHELL + PYTHON and "notest" not in block.modifiers
+        if block.language in SHELL + PYTHON
+        and "notest" not in block.modifiers
+        and block.file is None
     ]
 
 
@@ -99,6 +71,12 @@ ALL_RUNNABLE = [block for path in DOCS for block in runnable(path)]
 def test_every_page_of_the_site_is_run():
     pages = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "docs").glob("*.md"))
     assert len(pages) >= 10 and sorted(DOCS[1:]) == pages
+
+
+def test_files_of_a_fork_are_only_on_the_forking_page():
+    """tests/e2e/test_fork.py follows docs/forking.md; a file block elsewhere would go untested."""
+    files = {block.path for path in DOCS for block in blocks(path) if block.file is not None}
+    assert files == {"docs/forking.md"}
 
 
 def test_every_block_is_labelled_and_notest_hides_no_command():
@@ -243,6 +221,42 @@ def test_block_runs_as_written(block, stack, scratch, terminals):
         terminal.update(left)
 
 
+def make(target: str, stack: MakeRun) -> str:
+    """`make TARGET ACCESS_SERVICE_PORT=...` in the repository, as docs/operations.md says."""
+    result = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            target,
+            f"ACCESS_SERVICE_PORT={stack.ports['ACCESS_SERVICE_PORT']}",
+        ],
+        cwd=ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_the_emulator_goes_down_and_comes_back_as_the_operations_page_says(stack):
+    """What docs/operations.md tells of `make emulator-down` and `make emulator-up`."""
+    browser = sign_in(stack.portal_url)
+    assert browser.get(stack.portal_url + "/account", timeout=10).status_code == 200
+    assert "Redis and the portal run on" in make("emulator-down", stack)
+    try:
+        profile = browser.get(stack.portal_url + "/profile", timeout=10)
+        assert profile.status_code == 200 and "Hello, Alex Originator" in profile.text
+        account = browser.get(stack.portal_url + "/account", timeout=20)
+        assert account.status_code == 503 and "Cocoon Data is unavailable" in account.text
+        assert requests.get(stack.portal_url + "/readyz", timeout=10).status_code == 200
+    finally:
+        assert "is back" in make("emulator-up", stack)
+    account = browser.get(stack.portal_url + "/account", timeout=10)
+    assert account.status_code == 200 and "alex.originator@xy-company.com" in account.text
+
+
 def test_make_run_prints_the_moved_url_and_signs_in(stack):
     assert stack.banner_url() == stack.portal_url
     browser = sign_in(stack.portal_url)
@@ -251,13 +265,23 @@ def test_make_run_prints_the_moved_url_and_signs_in(stack):
     assert profile.status_code == 200 and "alex.originator@xy-company.com" in profile.text
 
 
-def test_a_taken_port_is_named_with_the_setting_that_moves_it(tmp_path):
-    import socket
+def held(port: int) -> socket.socket | None:
+    """A socket listening on port, or None when something else holds it."""
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", port))
+    except OSError:
+        holder.close()
+        return None
+    holder.listen()
+    return holder
 
+
+def test_a_taken_port_is_named_with_a_free_one_to_move_it_to(tmp_path):
+    """Redis' port and the next one are both taken: the message suggests one that is free."""
     portal, access_service, redis = distinct_free_ports(3)
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", redis))
-        holder.listen()
+    holders = [held(redis), held(redis + 1)]
+    try:
         result = subprocess.run(
             [
                 *("make", "--no-print-directory", "run", f"PORT={portal}"),
@@ -269,9 +293,19 @@ def test_a_taken_port_is_named_with_the_setting_that_moves_it(tmp_path):
             text=True,
             timeout=60,
         )
+    finally:
+        for holder in holders:
+            if holder is not None:
+                holder.close()
     assert result.returncode != 0
     assert f"port {redis} (Redis) is already in use" in result.stderr
-    assert f"make run REDIS_PORT={redis + 1}" in result.stderr
+    suggested = re.search(r"`make run REDIS_PORT=(\d+)` \(free now\)", result.stderr)
+    assert suggested, result.stderr
+    port = int(suggested.group(1))
+    assert port > redis + 1 and port not in (portal, access_service)
+    holder = held(port)
+    assert holder is not None, f"the suggested port {port} is taken"
+    holder.close()
 
 
 def test_one_ctrl_c_stops_everything_and_leaves_nothing_running(stack):

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from app.account.details import FIELDS
 from tests.support.emulator import approve_client
 from tests.support.pages import page_csrf_token
 
@@ -90,7 +91,7 @@ def test_a_refused_change_is_shown_beside_its_field_with_what_was_typed(signed_i
         html,
     )
     assert field, html
-    assert field.group(1).startswith("mobileNumber must start with +")
+    assert field.group(1).startswith("Mobile number must start with +")
     assert 'aria-invalid="true"' in field.group(0)
     assert 'aria-describedby="mobileNumber-hint mobileNumber-error"' in field.group(0)
     assert 'value="Alexa"' in html and 'value="0123 456"' in html
@@ -107,9 +108,43 @@ def test_email_notifications(signed_in, restore_alex):
     assert response.headers["Location"] == "/account/notifications?saved=1"
     html = signed_in.get("/account/notifications").get_data(as_text=True)
     assert "<strong>Daily summary</strong>" in html and re.search(r'value="DAILY" checked', html)
-    refused = signed_in.post("/account/notifications", data={"code": "HOURLY", "csrf_token": token})
-    assert refused.status_code == 400
-    assert "code must be one of ITEM, DAILY, WEEKLY" in refused.get_data(as_text=True)
+    for code in ("HOURLY", ""):  # not one of the choices, or none chosen: said in words
+        refused = signed_in.post("/account/notifications", data={"code": code, "csrf_token": token})
+        assert refused.status_code == 400
+        problem = re.search(r'<p class="notice bad" id="form-error"[^>]*>([^<]+)', refused.text)
+        assert problem and problem.group(1).startswith("Choose how often Cocoon Data"), problem
+        assert not re.search(r"\b(code|ITEM|DAILY|WEEKLY)\b", problem.group(1))
+
+
+# A refusal of each kind the platform gives for the details form: (field, what was typed).
+REFUSALS = [
+    ("mobileNumber", "0123 456"),
+    ("mobileNumber", "+0 123"),
+    ("firstName", "A" * 256),
+    ("otherName", "B" * 300),
+]
+
+
+@pytest.mark.parametrize(("name", "typed"), REFUSALS)
+def test_every_refusal_speaks_of_the_fields_label_and_its_hint(
+    signed_in, restore_alex, name, typed
+):
+    """No platform member name (mobileNumber) in what people read; an example it gives is the
+    one the field's hint gives."""
+    token = page_csrf_token(signed_in, "/account")
+    sent = {"firstName": "Alex", "lastName": "Originator", "otherName": "", "mobileNumber": ""}
+    response = signed_in.post("/account", data={**sent, name: typed, "csrf_token": token})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    error = re.search(rf'<p class="field-error" id="{name}-error">([^<]+)', html)
+    assert error, html
+    message = error.group(1)
+    label = next(field[1] for field in FIELDS if field[0] == name)
+    assert message.startswith(label), message
+    assert not any(re.search(rf"\b{field[0]}\b", message) for field in FIELDS), message
+    hint = next(field[4] for field in FIELDS if field[0] == name)
+    for example in re.findall(r"\+[\d ]*\d", message):
+        assert hint and example in hint, (example, hint)
 
 
 def test_withdrawing_an_application_asks_first(signed_in, access_service):

@@ -18,7 +18,7 @@ from tests.support.auth import AuthActions, portal_client
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 # What every template gets (templating.template_globals), besides what its view passes.
-EVERY_TEMPLATE_GETS = {"current_user", "links", "csrf_token"}
+EVERY_TEMPLATE_GETS = {"current_user", "links", "csrf_token", "retry_url"}
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -117,7 +117,7 @@ def test_signed_out_profile_goes_through_sign_in(client):
 def test_home_shows_sign_in_or_who_you_are(auth, client):
     assert "Sign in" in client.get("/").get_data(as_text=True)
     auth.login()
-    assert "alex.originator@xy-company.com" in client.get("/").get_data(as_text=True)
+    assert "Welcome, Alex Originator" in client.get("/").get_data(as_text=True)  # as the profile
 
 
 def test_several_tabs_signing_in_at_once_all_succeed(auth, client):

@@ -54,11 +54,13 @@ def distinct_free_ports(count: int) -> list[int]:
 class MakeRun(Process):
     """`make run PORT=... ACCESS_SERVICE_PORT=... REDIS_PORT=...` in the repository's root."""
 
-    def __init__(self, root: Path, log_path: Path, venv_bin: Path):
+    def __init__(
+        self, root: Path, log_path: Path, venv_bin: Path, make_options: tuple[str, ...] = ()
+    ):
         portal, access_service, redis = distinct_free_ports(3)
         self.ports = {"PORT": portal, "ACCESS_SERVICE_PORT": access_service, "REDIS_PORT": redis}
         moved = [f"{name}={port}" for name, port in self.ports.items()]
-        command = ["make", "--no-print-directory", "run", *moved]
+        command = ["make", "--no-print-directory", *make_options, "run", *moved]
         super().__init__(command, cwd=root, log_path=log_path)
         self.env = fresh_terminal_environ(venv_bin)
 

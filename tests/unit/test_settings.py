@@ -65,6 +65,7 @@ BAD_VALUES = {
     "WEB_CONCURRENCY": "0",
     "PORTAL_THREADS": "four",
     "PROMETHEUS_MULTIPROC_DIR": str(ROOT / "README.md"),
+    "PORTAL_RELOAD": "sometimes",
 }
 # gunicorn's own variable, which gunicorn itself checks: tests/e2e/test_settings_refused.py.
 CHECKED_BY_GUNICORN = {"GUNICORN_CMD_ARGS"}
