@@ -10,15 +10,16 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, render_template, request, session, url_for
+from flask import Blueprint, make_response, render_template, request, session, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from .data import Client, User
-from .errors import OAuthError, bare_redirect, error_page, invalid_request
+from .errors import NO_STORE, OAuthError, bare_redirect, error_page, invalid_request
 from .extensions import components
 from .forms import ApprovalForm
 from .grants import parse_scope, validate_scope
+from .parameters import query_parameters
 from .pkce import SUPPORTED_METHODS, is_valid_challenge
 from .scopes import by_topic
 from .signin import PENDING_AUTHORIZE, current_user
@@ -32,7 +33,7 @@ GRANT_FOR_RESPONSE_TYPE = {"code": "authorization_code", "token": "implicit"}
 @bp.get("/api/oauth/authorize")
 def authorize() -> Response | str | tuple[str, int]:
     """Start an authorization: sign the user in, check client and URI, approve, redirect."""
-    params = request.args.to_dict()
+    params = query_parameters()
     user = current_user()
     if user is None:
         # Spring Security's filters run before the endpoint: a visitor not signed in is sent to
@@ -59,7 +60,7 @@ def authorize() -> Response | str | tuple[str, int]:
         if approval_id:
             return _approved({**auth_request, "approval_id": approval_id}, client, user)
     session[AUTHORIZATION_REQUEST] = auth_request
-    return render_template(
+    page = render_template(
         "approve.html",
         form=ApprovalForm(),
         auth=auth_request,
@@ -67,6 +68,7 @@ def authorize() -> Response | str | tuple[str, int]:
         topics=by_topic(auth_request["scope"]),
         return_to=breakable(auth_request["redirect_uri"]),
     )
+    return endpoint_answer(make_response(page))
 
 
 def breakable(url: str) -> Markup:
@@ -93,7 +95,7 @@ def approve_or_deny() -> Response | tuple[str, int]:
     if request.form.get("user_oauth_approval") != "true":
         fragment = auth_request["response_type"] == "token"
         denied = OAuthError(400, "access_denied", "User denied access")
-        return _error_redirect(auth_request, denied, fragment)
+        return endpoint_answer(_error_redirect(auth_request, denied, fragment))
     # Recorded for the user's list of approved applications (and, for clients that remember
     # approvals, to skip this page next time); withdrawing it ends the tokens made under it.
     approval_id = components().approvals.approve(
@@ -187,7 +189,7 @@ def _approved(auth_request: dict[str, Any], client: Client, user: User) -> Respo
         # The code remembers who approved what, for whom, and the PKCE challenge it must meet.
         code = tokens.new_code({**auth_request, "authorities": user.authorities})
         values = {"code": code, "state": auth_request["state"]}
-        return _redirect(auth_request, values, fragment=False)
+        return endpoint_answer(_redirect(auth_request, values, fragment=False))
     auth = {
         "user_name": user.username,
         "authorities": user.authorities,
@@ -203,7 +205,19 @@ def _approved(auth_request: dict[str, Any], client: Client, user: User) -> Respo
         "scope": " ".join(auth_request["scope"]),
         "jti": access["jti"],
     }
-    return _redirect(auth_request, response, fragment=True)
+    redirect = _redirect(auth_request, response, fragment=True)
+    redirect.headers.update(NO_STORE)  # `AuthorizationEndpoint.setCacheControlHeaders`
+    return redirect
+
+
+def endpoint_answer(response: Response) -> Response:
+    """What `AuthorizationEndpoint` itself returns (the approval page, a code, a denial) with
+    the header Spring MVC gives a handler that keeps session attributes (it has
+    `@SessionAttributes`; `RequestMappingHandlerAdapter` applies
+    `cacheSecondsForSessionAttributeHandlers`, 0): `Cache-Control: no-store`. Errors it raises
+    go through its exception handlers and keep Spring Security's default headers."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _error_redirect(auth_request: dict[str, Any], error: OAuthError, fragment: bool) -> Response:

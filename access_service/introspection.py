@@ -10,6 +10,7 @@ from .client_auth import authenticated_client
 from .data import Client
 from .errors import NO_STORE, OAuthError, invalid_request
 from .extensions import components
+from .parameters import parameters
 from .tokens import InvalidToken
 
 bp = Blueprint("introspection", __name__, url_prefix="/api/oauth")
@@ -43,7 +44,7 @@ def check_token() -> Response:
     not take): Spring Boot's 400 body. An empty `token` reaches the token services and is not
     recognised. The answer sets no caching header: Spring Security's default applies.
     """
-    token = request.values.get("token")
+    token = parameters().get("token")
     if token is None:
         return boot_error(400)
     try:

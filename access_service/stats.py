@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, jsonify, request
 from werkzeug.wrappers import Response
 
 from .extensions import components
+from .parameters import parameters
 
 bp = Blueprint("emulator", __name__, url_prefix="/emulator")
 
@@ -32,7 +33,7 @@ def _count() -> None:
     if request.method != "POST":
         return
     if request.path == TOKEN_PATH:
-        count_token_request(request.values.get("grant_type"))
+        count_token_request(parameters().get("grant_type"))
     elif request.path == REVOKE_PATH:
         count_revocation()
 

@@ -10,6 +10,7 @@ from .client_auth import authenticated_client
 from .errors import NO_STORE, OAuthError
 from .extensions import components
 from .grants import token_response
+from .parameters import parameters
 
 bp = Blueprint("token", __name__)
 
@@ -26,9 +27,11 @@ def token() -> Response:
         raise OAuthError(
             405, "method_not_allowed", f"Request method '{request.method}' not supported"
         )
-    # Query string and form body only: a JSON body is not read, as on the platform.
-    params = request.values.to_dict()
+    # Query string and form body only, read as Tomcat reads them (access_service/parameters.py).
+    params = parameters()
     body = token_response(params, authenticated_client(), components().users, components().tokens)
     response = jsonify(body)
-    response.headers.update(NO_STORE)  # `TokenEndpoint.getResponse`
+    # `TokenEndpoint.getResponse`: its own headers, the Content-Type with its charset.
+    response.headers.update(NO_STORE)
+    response.headers["Content-Type"] = "application/json;charset=UTF-8"
     return response

@@ -225,8 +225,11 @@ class TokenSet:
         expires_at = claims.exp
         if response.get("expires_in") is not None:
             expires_in = _number("expires_in", response["expires_in"])
-            if expires_in <= 0:
-                raise InvalidTokenResponse("expires_in is not a positive number of seconds")
+            # Spring's `DefaultOAuth2AccessToken.getExpiresIn` truncates to whole seconds, so a
+            # token within its last second (a store-backed token store hands out the stored
+            # one) says 0: due now, not unusable.
+            if expires_in < 0:
+                raise InvalidTokenResponse("expires_in is a negative number of seconds")
             expires_at = now + expires_in
         if expires_at is not None and expires_at < now - EXPIRED_LEEWAY:
             raise InvalidTokenResponse("the access token had expired when it arrived")

@@ -114,5 +114,5 @@ def test_implicit_example_returns_the_token_in_the_fragment(url, browser):
 def test_password_example(url):
     headers, body = run_curl(PASSWORD, url)
     assert headers["status"] == "200"
-    assert headers["content-type"] == "application/json"
+    assert headers["content-type"] == "application/json;charset=UTF-8"  # TokenEndpoint
     assert_documented_token_response(body)

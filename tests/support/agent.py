@@ -72,13 +72,17 @@ class SignInAgent:
                     return target  # leaving the access-service: back to the client
                 response = self.http.get(target, allow_redirects=False, timeout=10)
                 continue
-            response = self._submit(response)
+            response = self.submit(response)
         raise AssertionError(f"no redirect back after {max_steps} steps: {response.status_code}")
 
-    def _submit(self, page: requests.Response) -> requests.Response:
+    def submit(self, page: requests.Response) -> requests.Response:
+        """Fill in and post the sign-in, code or approval form of page; the answer."""
         if page.status_code != 200:
             raise AssertionError(f"access-service answered {page.status_code}: {page.text[:300]}")
         forms = parse_forms(page.text)
+        # The button pressed, in the form that holds it: Spring's approval page may put Approve
+        # and Deny in two forms, each with its own hidden fields.
+        button = ("user_oauth_approval", "true" if self.approve else "false")
         for form in forms:
             data = {
                 name: value for name, (kind, value) in form["fields"].items() if kind == "hidden"
@@ -87,8 +91,8 @@ class SignInAgent:
                 data.update(username=self.username, password=self.password)
             elif "code" in form["fields"] and self.totp_secret:
                 data["code"] = pyotp.TOTP(self.totp_secret).now()
-            elif any(name == "user_oauth_approval" for name, _ in form["buttons"]):
-                data["user_oauth_approval"] = "true" if self.approve else "false"
+            elif button in form["buttons"]:
+                data.update([button])
             else:
                 continue
             return self.http.post(

@@ -22,6 +22,13 @@ def test_expires_in_is_honoured_when_a_server_sends_it():
     assert tokens.expires_at == NOW + 60
 
 
+def test_expires_in_zero_is_a_token_due_now():
+    # Spring truncates expires_in to whole seconds: a token in its last second says 0.
+    tokens = TokenSet.from_response(token_response(NOW + 1, expires_in=0), now=NOW)
+    assert tokens.expires_at == NOW
+    assert tokens.is_expired(NOW)
+
+
 def test_claims_give_user_authorities_and_scopes():
     body = token_response(NOW + 10)
     tokens = TokenSet.from_response(body, now=NOW)

@@ -60,6 +60,8 @@ def test_ci_installs_every_package_the_suite_asks_for():
         "curl",
         "nginx",
         "redis-server",
+        "openjdk-17-jdk-headless",
+        "maven",
         # tests/deploy: podman and what it runs on (tests/support/podman.py)
         "podman",
         "runc",
