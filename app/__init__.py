@@ -21,7 +21,16 @@ from app.redis_client import RedisStore, make_redis
 from app.sessions import interface
 from app.sessions.cache import make_session_cache
 from app.sessions.store import KEY_PREFIX, SessionStore
-from app.web import errors, health, logs, metrics_view, platform_errors, security, templating
+from app.web import (
+    errors,
+    form_sites,
+    health,
+    logs,
+    metrics_view,
+    platform_errors,
+    security,
+    templating,
+)
 from config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +64,7 @@ def create_app(
     configure(app, settings, testing)
     logs.init_app(app, settings.log_level)
     security.init_app(app, settings)
+    form_sites.init_app(app, settings.redirect_uri)
     errors.register_error_handlers(app)
     platform_errors.register_error_handlers(app)
     redis = redis or make_redis(settings)
@@ -97,6 +107,9 @@ def configure(app: Flask, settings: Settings, testing: bool) -> None:
         # secret it is signed from: that secret lives in the session, is renewed at every
         # sign-in and ends with the session (SESSION_ABSOLUTE_TIMEOUT at the latest).
         WTF_CSRF_TIME_LIMIT=None,
+        # No Referer check: where a form comes from is checked with Origin and Sec-Fetch-Site
+        # instead (app/web/csrf.py), which needs no Referer.
+        WTF_CSRF_SSL_STRICT=False,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         # With PORTAL_RELOAD (development), a changed template shows at its next page.
         TEMPLATES_AUTO_RELOAD=settings.reload,

@@ -15,7 +15,9 @@ from flask import current_app
 from app.cocoon.client import AccessServiceClient
 from app.cocoon.grants import Grants
 from app.cocoon.keys import TokenVerifier
+from app.cocoon.reachability import Reachability, host_and_port
 from app.cocoon.refresh import RefreshCoordinator
+from app.cocoon.revocations import Revocations
 from app.cocoon.sealing import TokenSealer, derive_key
 from app.cocoon.summaries import AccountSummaries
 from app.redis_client import RedisStore
@@ -43,7 +45,9 @@ def platform_http() -> requests.Session:
 @dataclass
 class Components:
     """What the views need: settings, Redis, the sessions' store, the access-service client, the
-    grants, the user API's HTTP session, the sign-in rate limit."""
+    grants, the user API's HTTP session, the sign-in rate limit, the revocations made beside the
+    requests, and whether the platform's sign-in and sign-out pages (COCOON_LOGOUT_URL's; None
+    without one) can be reached."""
 
     settings: Settings
     redis: RedisStore
@@ -58,11 +62,21 @@ class Components:
     reference_key: bytes
     platform_http: requests.Session
     login_limit: RateLimit
+    revocations: Revocations
+    sign_in_pages: Reachability
+    sign_out_pages: Reachability | None
     clock: Callable[[], float] = time.time
 
     def user_sessions(self) -> UserSessions:
         """The per-user index of the sessions."""
         return UserSessions(self.redis, self.sessions, self.reference_key)
+
+
+def reachability(settings: Settings, url: str) -> Reachability:
+    """Whether `url`'s host can be reached, asked at most once per PLATFORM_PROBE_INTERVAL."""
+    return Reachability(
+        url, interval=settings.platform_probe_interval, timeout=settings.http_connect_timeout
+    )
 
 
 def build_components(
@@ -95,6 +109,14 @@ def build_components(
         cache=sessions.cache,
         clock=clock,
     )
+    # The portal reaches the platform under COCOON_BACKCHANNEL_URL when it is set (browsers
+    # use another name, e.g. localhost through a proxy): probe the name the portal can reach.
+    # A sign-out URL on the access-service's own host is that same platform.
+    sign_in_pages = reachability(settings, settings.backchannel_url or settings.authorize_url)
+    sign_out_pages = None
+    if settings.logout_url:
+        same_host = host_and_port(settings.logout_url) == host_and_port(settings.authorize_url)
+        sign_out_pages = sign_in_pages if same_host else reachability(settings, settings.logout_url)
     return Components(
         settings=settings,
         redis=redis,
@@ -111,6 +133,9 @@ def build_components(
         reference_key=derive(settings.secret_key, b"cocoon-portal user session index"),
         platform_http=platform_http(),
         login_limit=RateLimit(settings.login_rate_limit, storage(settings), view="auth.login"),
+        revocations=Revocations(client),
+        sign_in_pages=sign_in_pages,
+        sign_out_pages=sign_out_pages,
         clock=clock,
     )
 

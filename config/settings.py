@@ -117,6 +117,7 @@ class Settings:
     http_connect_timeout: float = setting("HTTP_CONNECT_TIMEOUT", parsers.seconds, 3.05)
     http_read_timeout: float = setting("HTTP_READ_TIMEOUT", parsers.seconds, 10.0)
     refresh_leeway: float = setting("TOKEN_REFRESH_LEEWAY", parsers.seconds, 60.0)
+    platform_probe_interval: int = setting("PLATFORM_PROBE_INTERVAL", parsers.whole_number(0), 5)
     trusted_hosts: tuple[str, ...] = setting("TRUSTED_HOSTS", parsers.host_names, ())
     forwarded_allow_ips: tuple[str, ...] = setting(
         "FORWARDED_ALLOW_IPS", parsers.addresses, ("127.0.0.1", "::1")

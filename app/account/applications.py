@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from app.account.blueprint import bp, notice
 from app.auth.platform import user_api
 from app.auth.views import APPROVAL_WITHDRAWN
+from app.cocoon.api_http import path_segment
 from app.cocoon.resources import Approval
 from app.components import components
 from app.sessions import endings
@@ -28,7 +29,9 @@ def applications() -> str | Response:
     api = user_api()
     own_client = components().settings.client_id
     if request.method == "POST":
-        chosen = request.form.get("approval", "")[:64] or "-"
+        chosen = request.form.get("approval", "")
+        # A value that is no path segment (`.`, `..`, empty...) is the 404 page, before any call.
+        path_segment(chosen)
         own = any(item.id == chosen and item.client_id == own_client for item in api.approvals())
         api.withdraw_approval(chosen)
         if own:  # the platform has ended this session's tokens with it

@@ -12,11 +12,12 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from app.sessions.tokens import UNSAVED
+from app.web.form_sites import STALE_FORM
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 # What a page says after the redirect that follows its form (`?saved=1` and so on).
-NOTICES = ("saved", "withdrawn", "ended", UNSAVED)
+NOTICES = ("saved", "withdrawn", "ended", UNSAVED, STALE_FORM)
 
 
 def notice() -> str | None:

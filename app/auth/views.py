@@ -18,8 +18,11 @@ from werkzeug.wrappers import Response
 
 from app.auth import pending
 from app.components import components
+from app.extensions import csrf
 from app.sessions import endings
-from app.sessions.tokens import sign_in
+from app.sessions.tokens import sign_in, signed_in_user
+from app.web import form_sites
+from app.web.errors import render_error
 from app.web.metrics import SIGN_IN_FAILURES, SIGN_INS
 from app.web.security import origin, safe_next, url_with_next
 
@@ -33,6 +36,8 @@ SIGN_OUT_COOKIE_MAX_AGE = 600
 # What "Sign out everywhere" tells the signed-out page: the platform ended the user's other
 # sessions too, or could not be asked to.
 EVERYWHERE_NOTES = ("everywhere", "everywhere-partial")
+# ...and that the platform's sign-out could not be reached, so the browser was not sent there.
+UNREACHABLE = "unreachable"
 
 
 def _login_cost() -> int:
@@ -53,7 +58,7 @@ def _redirect_uri() -> str:
 
 
 @bp.get("/login")
-def login() -> Response:
+def login() -> Response | tuple[str, int, dict]:
     """Send the browser to the access-service's sign-in, with a fresh state and PKCE.
 
     Counted first against LOGIN_RATE_LIMIT, per client address (app/web/rate_limits.py raises the
@@ -73,6 +78,14 @@ def login() -> Response:
             "proxy passes X-Forwarded-Host and -Proto and FORWARDED_ALLOW_IPS trusts it",
             origin(request.host_url),
             portal_origin,
+        )
+    if not components().sign_in_pages.reachable():
+        # The browser would show its own "This site can't be reached": say what happened here.
+        SIGN_IN_FAILURES.labels(reason="unavailable").inc()
+        return render_error(
+            503,
+            "The sign-in service cannot be reached, so signing in is not possible just now. "
+            "Please try again in a few minutes.",
         )
     redirect_uri = _redirect_uri()
     state, started = pending.start(redirect_uri, next_path)
@@ -133,36 +146,55 @@ def _with_params(url: str, **params: str) -> str:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+@csrf.exempt  # its own check: form_sites.may_sign_out
+def logout() -> Response | tuple[str, int, dict]:
     """Sign out: delete the session, revoke the refresh token (unless another session of the
     user's holds the same one), then end the access-service's own sign-in in this browser
-    where COCOON_LOGOUT_URL names its sign-out endpoint."""
+    where COCOON_LOGOUT_URL names its sign-out endpoint.
+
+    Whatever state the session or its CSRF token is in (ended, idle, signed out in another
+    tab): a sign-out from this portal always ends what can be ended. One from another site
+    never reaches this view (app/web/form_sites.py); one of unknown site (no Origin, no Fetch
+    Metadata) needs a valid token while the session is signed in, and is otherwise refused
+    with a page whose own Sign out button works."""
+    if not form_sites.may_sign_out(signed_in=signed_in_user() is not None):
+        return render_error(
+            400,
+            "Your browser did not say that this sign-out came from this portal, and its form "
+            "was out of date, so you are still signed in. Use the Sign out button on this page.",
+            title="Not signed out yet",
+        )
     endings.sign_out()
     return to_platform_sign_out()
 
 
 def to_platform_sign_out(note: str = "") -> Response:
     """After the portal's own sign-out: the browser goes through the access-service's sign-out
-    (when COCOON_LOGOUT_URL is set) to the signed-out page, which shows `note` ("everywhere"
-    or "everywhere-partial", see signed_out)."""
+    (when COCOON_LOGOUT_URL is set and its host can be reached) to the signed-out page, which
+    shows `note` ("everywhere" or "everywhere-partial", see signed_out) and says when the
+    platform could not be reached."""
     parts = components()
     state = secrets.token_urlsafe(32)
     target = url_for("auth.signed_out")
-    if parts.settings.logout_url:
-        # OpenID Connect RP-Initiated Logout 1.0, section 2: without this, the access-service
-        # signs the next person at this computer straight back in as this user.
-        target = _with_params(
-            parts.settings.logout_url,
-            client_id=parts.settings.client_id,
-            post_logout_redirect_uri=_portal_origin() + url_for("auth.signed_out"),
-            state=state,
-        )
-    elif not note:
+    notes = [note] if note else []
+    if parts.settings.logout_url and parts.sign_out_pages is not None:
+        if parts.sign_out_pages.reachable():
+            # OpenID Connect RP-Initiated Logout 1.0, section 2: without this, the
+            # access-service signs the next person at this computer straight back in.
+            target = _with_params(
+                parts.settings.logout_url,
+                client_id=parts.settings.client_id,
+                post_logout_redirect_uri=_portal_origin() + url_for("auth.signed_out"),
+                state=state,
+            )
+        else:  # the browser would show "This site can't be reached", never the signed-out page
+            notes.append(UNREACHABLE)
+    if not notes and target == url_for("auth.signed_out"):
         return redirect(target, 303)
     response = redirect(target, 303)
     response.set_cookie(
         sign_out_cookie_name(),
-        f"{state}.{note}" if note else state,
+        ".".join([state, ",".join(notes)]) if notes else state,
         max_age=SIGN_OUT_COOKIE_MAX_AGE,
         secure=parts.settings.production,
         httponly=True,
@@ -187,14 +219,16 @@ def signed_out() -> Response:
     """The signed-out page; it confirms the access-service's sign-out too when the browser
     comes back from it with the sign-out's `state`, and says what "Sign out everywhere" did."""
     parts = components()
-    expected, _, note = request.cookies.get(sign_out_cookie_name(), "").partition(".")
+    expected, _, noted = request.cookies.get(sign_out_cookie_name(), "").partition(".")
+    notes = noted.split(",")
     state = request.args.get("state", "")
     confirmed = bool(expected and state and hmac.compare_digest(expected, state))
     response = make_response(
         render_template(
             "auth/signed_out.html",
             confirmed=confirmed,
-            everywhere=note if note in EVERYWHERE_NOTES else None,
+            everywhere=next((note for note in notes if note in EVERYWHERE_NOTES), None),
+            unreachable=UNREACHABLE in notes,
             approval_withdrawn=request.args.get("reason") == APPROVAL_WITHDRAWN,
             logout_configured=bool(parts.settings.logout_url),
             access_service_url=parts.settings.access_service_url,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Protocol, Self, TypeVar, cast
-from urllib.parse import quote
 
 import requests
 
@@ -96,9 +95,10 @@ class UserApi:
 
     def withdraw_approval(self, approval_id: str) -> None:
         """`DELETE /users/me/applications/approvals/{approvalId}`; NotFound for an id that is
-        not one of the user's approvals."""
-        path = f"{ME}/applications/approvals/{quote(approval_id, safe='')}"
-        self.call(Call("DELETE", path, ME + "/applications/approvals/{approvalId}"))
+        not one of the user's approvals, NotASegment (a NotFound, before any call) for one
+        that cannot be a path segment."""
+        template = ME + "/applications/approvals/{approvalId}"
+        self.call(Call.to("DELETE", template, approvalId=approval_id))
 
     def email_notifications(self) -> list[NotificationPreference]:
         """`GET /users/me/notifications/email`: every choice, the current one selected."""

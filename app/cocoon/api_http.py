@@ -9,12 +9,21 @@ from __future__ import annotations
 import logging
 import re
 import time
+import unicodedata
 from dataclasses import dataclass
+from urllib.parse import quote, unquote
 
 import msgspec
 import requests
 
-from app.cocoon.errors import NotFound, NotPermitted, PlatformUnavailable, Rejected, UnusableAnswer
+from app.cocoon.errors import (
+    NotASegment,
+    NotFound,
+    NotPermitted,
+    PlatformUnavailable,
+    Rejected,
+    UnusableAnswer,
+)
 
 log = logging.getLogger("app.cocoon.api")
 
@@ -34,6 +43,52 @@ class Call:
 
     def __str__(self) -> str:
         return f"{self.method} {self.template}"
+
+    @classmethod
+    def to(
+        cls, method: str, template: str, body: msgspec.Struct | None = None, **segments: str
+    ) -> Call:
+        """The call to `template` with each `{name}` replaced by segments[name] as exactly one
+        path segment (path_segment). Raises NotASegment before any call; KeyError for a
+        `{name}` without a value, ValueError for a value without its `{name}`."""
+        path = template
+        for name, value in segments.items():
+            if "{" + name + "}" not in path:
+                raise ValueError(f"{{{name}}} is not in {template}")
+            path = path.replace("{" + name + "}", path_segment(value))
+        if "{" in path:
+            raise KeyError(f"a {{name}} of {template} has no value")
+        return cls(method, path, template, body)
+
+
+MAX_SEGMENT = 256  # characters of a value placed in a path; no platform id comes near it
+MAX_DECODINGS = 4  # a value still changing after this many decodings is refused
+_DOT_SEGMENTS = (".", "..")
+
+
+def path_segment(value: str) -> str:
+    """`value` percent-encoded as exactly one path segment of a platform URL (RFC 3986 section
+    3.3: every character but the unreserved ones encoded, `/` included).
+
+    Raises NotASegment for what some server or client on the way could read as another path:
+    empty or over MAX_SEGMENT characters; `.` or `..` (RFC 3986 section 5.2.4 removes them, and
+    HTTP clients do) as they are, percent-encoded once or several times (`%2e`, `%252e%252e`),
+    or before a `;` (`..;`, which Tomcat reads as `..`); a slash or backslash, raw or encoded;
+    any control character. The decoded forms are checked because servers and proxies decode.
+    """
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_SEGMENT:
+        raise NotASegment("an empty or over-long value cannot be a path segment")
+    forms = [value]
+    while len(forms) <= MAX_DECODINGS and (decoded := unquote(forms[-1])) != forms[-1]:
+        forms.append(decoded)
+    if unquote(forms[-1]) != forms[-1]:
+        raise NotASegment("a value encoded too many times cannot be a path segment")
+    for form in forms:
+        if not form or form.split(";", 1)[0].strip() in _DOT_SEGMENTS:
+            raise NotASegment("a dot segment cannot name a resource")
+        if "/" in form or "\\" in form or any(unicodedata.category(c) == "Cc" for c in form):
+            raise NotASegment("a slash or a control character cannot be in a path segment")
+    return quote(value, safe="")
 
 
 class ErrorBody(msgspec.Struct):

@@ -193,6 +193,12 @@ class NotFound(PlatformError):
     """404: the resource (e.g. an approval id) does not exist, or is not the user's."""
 
 
+class NotASegment(NotFound):
+    """A value that cannot be one path segment of a platform URL (`.`, `..`, their
+    percent-encoded forms, empty, a slash, a control character): it names no resource, and
+    no call was made (app/cocoon/api_http.py, path_segment)."""
+
+
 class Rejected(PlatformError):
     """400: the platform refused the request's body. `message` is the platform's own (Spring
     Boot's `message`), shown to the user; `field` is the member it names, when it names one

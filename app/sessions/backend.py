@@ -33,6 +33,7 @@ from cachelib import BaseCache
 from flask import current_app, has_request_context, request
 
 from app.redis_client import REDIS_DOWN
+from app.sessions.activity import is_person_activity
 from app.sessions.store import SessionStore
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,15 @@ class SessionBackend(BaseCache):
         return sid if SESSION_ID.fullmatch(sid) else None
 
     def get(self, key: str) -> dict[str, Any] | None:
-        """The session's data, its idle timeout slid; None when there is none (or Redis cannot
-        be reached: see store_down)."""
+        """The session's data, its idle timeout slid when the request is a person's activity
+        (app/sessions/activity.py); None when there is none (or Redis cannot be reached: see
+        store_down)."""
         sid = self.sid(key)
         if sid is None:
             return None
+        slide = not has_request_context() or is_person_activity(current_app, request)
         try:
-            return self.store.open(sid)
+            return self.store.open(sid, slide=slide)
         except REDIS_DOWN as exc:
             log.error("session store unavailable: %s", exc)
             _mark_down()

@@ -59,13 +59,16 @@ class SessionStore:
         """The Redis key of session `sid`."""
         return self.key_prefix + sid
 
-    def open(self, sid: str) -> dict[str, Any] | None:
-        """The data of session `sid` for a request, its idle timeout slid; None when there is
-        none, it cannot be decoded, or its absolute limit has passed (it is then deleted)."""
+    def open(self, sid: str, *, slide: bool = True) -> dict[str, Any] | None:
+        """The data of session `sid` for a request, its idle timeout slid (unless not `slide`:
+        a request that is no person's activity reads it as it is); None when there is none, it
+        cannot be decoded, or its absolute limit has passed (it is then deleted)."""
         now = self.clock()
         stored, ticket = self.cache.lookup(self.key(sid), now) if self.cache else (None, None)
         if stored is not None:
             data = self._decode(stored)
+        elif not slide:
+            data = self.load(sid)
         elif ticket is not None:
             data = self._read_tracked(sid, now, ticket)
         else:

@@ -25,7 +25,9 @@ from app.cocoon.errors import (
 from app.cocoon.keys import TokenVerificationError
 from app.redis_client import REDIS_DOWN
 from app.sessions.backend import store_down
-from app.sessions.tokens import UNSAVED
+from app.sessions.tokens import UNSAVED, signed_in_user
+from app.web import form_sites
+from app.web.form_sites import STALE_FORM
 from app.web.logs import REQUEST_ID_KEY
 from app.web.metrics import REDIS_ERRORS, SIGN_IN_FAILURES
 from app.web.rate_limits import RateLimited
@@ -155,17 +157,24 @@ def handle_rate_limited(exc: RateLimited) -> tuple[str, int, dict]:
 
 
 def handle_csrf_error(exc: CSRFError) -> tuple[str, int, dict] | Response:
-    """A form without a valid CSRF token (stops cross-site sign-out and replays).
+    """A form from this portal's site (or of unknown site) without a valid CSRF token; one from
+    another site was refused before (app/web/form_sites.py). Logged with flask-wtf's reason.
 
-    A form of the account pages is most often sent after its session ended (idle timeout,
-    signed out in another browser): the browser goes back to the form's page, a GET (through
-    sign-in when needed), which says the change was not saved; the POST is never replayed.
+    A form of the account pages goes back to its page, a GET (through sign-in when needed),
+    whose notice says why the change was not saved: the session had ended (idle timeout,
+    signed out in another browser or tab), or the form was older than the session's latest
+    sign-in. The POST is never replayed.
     """
+    signed_in = signed_in_user() is not None
+    form_sites.refused(
+        f"CSRF token: {exc.description} ({'signed in' if signed_in else 'no signed-in session'})"
+    )
     if request.blueprint in FORM_PAGES and request.method == "POST":
-        return redirect(f"{request.script_root}{request.path}?{UNSAVED}=1", 303)
+        notice = STALE_FORM if signed_in else UNSAVED
+        return redirect(f"{request.script_root}{request.path}?{notice}=1", 303)
     return render_error(
         400,
-        "This form has expired or did not come from this portal. Reload the page and try again.",
+        "This form was out of date, so nothing was done. Reload the page and try again.",
     )
 
 

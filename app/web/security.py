@@ -122,7 +122,7 @@ HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 # say otherwise (static files) keep their own Cache-Control.
 NO_STORE = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
 # The callback URL holds the code and state: never send it on as a Referer. Elsewhere the
-# Referer stays on this site (flask-wtf checks it on HTTPS form posts such as sign-out).
+# Referer stays on this site; no form needs one (app/web/form_sites.py checks Origin instead).
 CALLBACK_PATH = "/authcallback"
 
 
@@ -151,6 +151,31 @@ class SecurityHeaders:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
+
+
+# Where one Cookie field ends and the next begins once a server has joined them with commas:
+# a comma before a cookie name and `=` (RFC 6265 section 4.2.1: no cookie value holds a comma).
+_JOINED_FIELD = re.compile(r",[ \t]*(?=[!#$%&'*+\-.^_`|~0-9A-Za-z]+=)")
+
+
+class CookieFields:
+    """WSGI middleware: a request's Cookie header fields read as one list of cookies.
+
+    HTTP/2 lets a client or proxy send the cookies as several Cookie fields (RFC 9113 section
+    8.2.3), and a proxy may forward them so over HTTP/1.1; gunicorn then joins them with a
+    comma, as for any repeated field, while cookies are separated by `; ` (RFC 6265 section
+    5.4): werkzeug would read the second field as part of the first's last value, and the
+    session cookie would be lost (a valid user signed out). The joins are put back as `; `.
+    """
+
+    def __init__(self, wsgi_app: Any):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        cookie = environ.get("HTTP_COOKIE")
+        if cookie and "," in cookie:
+            environ["HTTP_COOKIE"] = _JOINED_FIELD.sub("; ", cookie)
+        return self.wsgi_app(environ, start_response)
 
 
 def redirect_to_https() -> Response | None:
@@ -225,11 +250,13 @@ def head_changes_nothing() -> Response | None:
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Install the proxy fix, the HTTPS redirect, the HEAD guard and the headers on app."""
+    """Install the proxy fix, the Cookie fields' join, the HTTPS redirect, the HEAD guard and
+    the headers on app."""
     form_targets = [origin(settings.logout_url)] if settings.logout_url else []
     app.wsgi_app = SecurityHeaders(  # type: ignore[method-assign]
         app.wsgi_app, settings.production, form_targets
     )
+    app.wsgi_app = CookieFields(app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
         app.wsgi_app, list(settings.forwarded_allow_ips), settings.proxy_hops
     )

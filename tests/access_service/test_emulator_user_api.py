@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.access_service.helpers import ALEX, EXAMPLE, SAM
+from tests.access_service.helpers import ALEX, EXAMPLE, SAM, query
 from tests.access_service.inprocess import Emulator, basic
 
 ME = "/api/v1/users/me"
@@ -257,3 +257,26 @@ def test_expire_ends_every_refresh_token_but_not_access_tokens(emulator):
         assert emulator.api("GET", ME, issued["access_token"]).status_code == 200  # until exp
     later = emulator.password_grant(ALEX)  # a new sign-in works as before
     assert emulator.refresh(later["refresh_token"]).status_code == 200
+
+
+def test_expire_leaves_every_browsers_sign_in_here_as_the_platform_does(emulator):
+    """`PUT /users/me/expire` ends refresh tokens, not anyone's sign-in at the access-service
+    (the platform's document lists no other effect, and its web sign-in survives it): a
+    browser signed in here gets a new code without a password, and that code's tokens work."""
+    browser = emulator.browser()
+    emulator.sign_in(browser)
+    before = emulator.password_grant(ALEX)
+    assert emulator.api("PUT", ME + "/expire", before["access_token"]).status_code == 200
+    params = {
+        "response_type": "code",
+        "client_id": "exampleClientApplication",
+        "redirect_uri": "http://localhost:5000/authcallback",
+    }
+    response = browser.get("/api/oauth/authorize", query_string=params)
+    assert response.status_code == 303  # straight back with a code: no sign-in page
+    code = query(response.location)["code"]
+    tokens = emulator.token(
+        grant_type="authorization_code", code=code, redirect_uri=params["redirect_uri"]
+    ).get_json()
+    assert emulator.refresh(tokens["refresh_token"]).status_code == 200
+    assert emulator.refresh(before["refresh_token"]).status_code == 400

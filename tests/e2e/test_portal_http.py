@@ -1,5 +1,6 @@
 """The portal under gunicorn, with the emulator and Redis, over real HTTP."""
 
+import http.client
 import re
 import threading
 import time
@@ -102,3 +103,30 @@ def test_no_url_the_portal_builds_is_refused_by_its_own_server(portal):
     assert parse_qs(urlsplit(login).query)["next"] == ["/profile?" + fits]
     answer = browser.get(portal.url + login, allow_redirects=False, timeout=10)
     assert answer.status_code == 302 and "/api/oauth/authorize" in answer.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        ["theme=dark", "{session}"],  # the issue's: the session cookie in the second field
+        ["{session}", "theme=dark"],
+        ["a=1; b=2", "{session}; c=3", "d=4"],
+    ],
+)
+def test_cookies_in_several_header_fields_keep_the_person_signed_in(portal, redis_client, fields):
+    """Issue 23, item 8: an HTTP/2 proxy may forward the cookies as several Cookie fields
+    (RFC 9113 section 8.2.3), which gunicorn joins with commas. (`redis_client` empties Redis
+    afterwards: no session of this test is left for the next.)"""
+    browser = sign_in(portal.url)
+    session = f"portal_session={browser.cookies['portal_session']}"
+    connection = http.client.HTTPConnection("127.0.0.1", portal.port, timeout=10)
+    try:
+        connection.putrequest("GET", "/profile")
+        for field in fields:
+            connection.putheader("Cookie", field.format(session=session))
+        connection.endheaders()
+        response = connection.getresponse()
+        assert response.status == 200, response.status
+        assert "alex.originator@xy-company.com" in response.read().decode()
+    finally:
+        connection.close()

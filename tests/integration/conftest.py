@@ -38,3 +38,10 @@ def client(app):
 @pytest.fixture()
 def auth(client) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture()
+def signed_in_once(auth, client):
+    """A client signed in once for the whole test (every hypothesis example of it)."""
+    auth.login()
+    return client

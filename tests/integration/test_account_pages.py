@@ -194,3 +194,20 @@ def test_the_platform_down_is_a_503_and_the_profile_still_works(signed_in, app):
         assert response.headers["Retry-After"]
     assert signed_in.get("/profile").status_code == 200
     assert signed_in.get("/account/sessions").status_code == 200  # needs only Redis
+
+
+@pytest.mark.parametrize("approval", [".", "..", "%2e%2e", "", "a/..", "x\n", "..;"])
+def test_an_approval_that_is_no_path_segment_is_refused_before_any_call(
+    signed_in, approval, caplog
+):
+    """Issue 23, item 4: `approval=.` and `..` made the portal send `DELETE
+    /users/me/applications/approvals/` and `DELETE /users/me/applications/`."""
+    token = page_csrf_token(signed_in, "/account/applications")
+    caplog.set_level(logging.INFO, logger="app.cocoon.api")
+    caplog.clear()
+    response = signed_in.post(
+        "/account/applications", data={"approval": approval, "csrf_token": token}
+    )
+    assert response.status_code == 404
+    assert "no such item" in response.get_data(as_text=True)
+    assert platform_calls(caplog) == []

@@ -30,15 +30,19 @@ def state_of(login_response) -> str:
     return parse_qs(urlsplit(login_response.headers["Location"]).query)["state"][0]
 
 
-def test_production_cookie_is_host_prefixed_secure_httponly_lax(environ, redis_client, clock):
+def test_production_sign_in_cookie_is_host_prefixed_secure_httponly_lax(
+    environ, redis_client, clock
+):
     client = production_app(environ, clock).test_client()
-    response = client.get("/login", base_url=HTTPS)
-    cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("__Host-session=")
-    attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
-    assert {"secure", "httponly", "samesite", "path"} <= attributes
-    assert "domain" not in attributes
-    assert "SameSite=Lax" in cookie and "Path=/" in cookie
+    client.set_cookie("__Host-session", "plantedBeforeSignIn000", domain="portal.example")
+    response = client.get("/login", base_url=HTTPS)  # the session is read, the sign-in's set
+    cookies = response.headers.getlist("Set-Cookie")
+    assert [cookie.split("=")[0][:15] for cookie in cookies] == ["__Host-sign-in-"]
+    for cookie in cookies:
+        attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
+        assert {"secure", "httponly", "samesite", "path"} <= attributes
+        assert "domain" not in attributes
+        assert "SameSite=Lax" in cookie and "Path=/" in cookie
 
 
 def test_production_redirects_plain_http_to_https_but_not_probes(environ, redis_client, clock):

@@ -37,8 +37,12 @@ def test_login_redirects_to_authorize_with_state_and_pkce(auth, access_service):
 
 
 def test_sign_in_lands_on_profile_and_rotates_the_session_id(auth, client, redis_client):
-    auth.start()
-    before = client.get_cookie(COOKIE).value
+    # A session id planted before sign-in (session fixation) is never the signed-in one; /login
+    # itself writes no session (app/auth/pending.py).
+    before = "fixedByAnAttacker00000"
+    client.set_cookie(COOKIE, before, domain="localhost")
+    assert auth.start().status_code == 302
+    assert client.get_cookie(COOKIE).value == before
     response = auth.login()
     assert response.status_code == 302
     assert response.headers["Location"] == "/profile"

@@ -8,6 +8,7 @@ import hmac
 import re
 import secrets
 import time
+from urllib.parse import urlsplit
 
 import msgspec
 import pytest
@@ -15,6 +16,7 @@ import requests
 
 from app import create_app
 from config import Settings
+from tests.support.agent import SignInAgent
 from tests.support.auth import AuthActions, portal_client
 from tests.support.emulator import refresh_works, revocations
 from tests.support.pages import SESSION_COOKIE, page_csrf_token, session_id
@@ -192,7 +194,38 @@ def test_sign_out_everywhere(app, redis_client, access_service):
         assert not refresh_works(access_service.url, token, CLIENT)
     html = " ".join(here.get("/signed-out").get_data(as_text=True).split())
     assert "You are signed out everywhere" in html
-    assert "Cocoon Data has ended your sessions in other applications" in html
+    assert "Cocoon Data will renew none of your sessions in other applications" in html
+    assert "come back here without a password" in html
+
+
+def test_sign_out_everywhere_says_what_happens_and_it_is_true(app, access_service):
+    """Issue 23, item 6: the page said other browsers "will ask for your password again"; they
+    do not, since their sign-in at the platform survives `PUT /users/me/expire`. What the pages
+    say now is what a second browser meets."""
+    other_agent = SignInAgent()  # the second browser's own sign-in at the platform
+    other = portal_client(app)
+    finish_sign_in(other, other_agent)
+    here = browser(app)
+    page = " ".join(here.get("/account/sessions").get_data(as_text=True).split())
+    assert "will ask for your password again" not in page
+    assert "signed straight back in here without a password" in page
+    response = here.post(
+        "/account/sessions",
+        data={"everywhere": "1", "csrf_token": page_csrf_token(here, "/account/sessions")},
+    )
+    assert response.status_code == 303
+    assert other.get("/profile").status_code == 302  # its portal session ended at once
+    # Its next page goes through the platform and back, no password asked.
+    seen = len(other_agent.pages)
+    finish_sign_in(other, other_agent)
+    assert not any('type="password"' in page.text for page in other_agent.pages[seen:])
+    assert other.get("/profile").status_code == 200
+
+
+def finish_sign_in(client, agent: SignInAgent) -> None:
+    """Sign in through the platform with this browser's own agent (its platform cookies)."""
+    callback = urlsplit(agent.authorize(client.get("/login").headers["Location"]))
+    assert client.get(callback.path, query_string=callback.query).status_code == 302
 
 
 @pytest.mark.parametrize("how", ["signed-out-elsewhere", "idle-timeout", "refresh-refused"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import requests
+from flask.testing import FlaskClient
 
 from tests.support.agent import SignInAgent
 
@@ -22,9 +23,23 @@ PORTAL_HOST = "localhost:5000"
 REDIRECT_URI = f"http://{PORTAL_HOST}/authcallback"
 
 
+class ServerLikeClient(FlaskClient):
+    """Flask's test client as a server: each response read whole and closed (a file it sends
+    is closed too), and returned once the revocations it queued are done
+    (app/cocoon/revocations.py makes them beside the request): a test then reads what the
+    platform was told."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        response = super().open(*args, **kwargs)
+        assert self.application.extensions["portal"].revocations.wait(30), "revocations hang"
+        return response
+
+
 def portal_client(app):
     """A test client whose requests arrive on the redirect URI's origin, as a browser's do."""
     app.config["SERVER_NAME"] = PORTAL_HOST  # Flask's test client sends requests there
+    app.test_client_class = ServerLikeClient
     return app.test_client()
 
 

@@ -4,6 +4,7 @@ ask, and emulators with extra clients or switches."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,20 @@ def token_requests(base_url: str, grant_type: str) -> int:
 
 def revocations(base_url: str) -> int:
     return requests.get(base_url + "/emulator/stats", timeout=5).json()["revocations"]
+
+
+def refresh_stops_working(
+    base_url: str, refresh_token: str, client: tuple[str, str], timeout: float = 30.0
+) -> bool:
+    """Whether the emulator stops accepting refresh_token within `timeout` seconds (generous):
+    a portal under gunicorn revokes beside its requests (app/cocoon/revocations.py), so the
+    revocation may land just after the page that asked for it."""
+    deadline = time.monotonic() + timeout
+    while refresh_works(base_url, refresh_token, client):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def refresh_works(base_url: str, refresh_token: str, client: tuple[str, str]) -> bool:

@@ -54,6 +54,7 @@ BAD_VALUES = {
     "HTTP_CONNECT_TIMEOUT": "0",
     "HTTP_READ_TIMEOUT": "inf",
     "TOKEN_REFRESH_LEEWAY": "nan",
+    "PLATFORM_PROBE_INTERVAL": "5s",
     "TRUSTED_HOSTS": "https://portal.example.com",
     "FORWARDED_ALLOW_IPS": "nginx",
     "PROXY_HOPS": "x",
