@@ -21,6 +21,7 @@ from app.cocoon.errors import (
     UnusableAnswer,
 )
 from app.cocoon.resources import role_names
+from app.sessions import endings
 from app.sessions.tokens import login_required, signed_in_user
 from app.web.templating import render_cached
 
@@ -55,6 +56,10 @@ def index() -> str:
     if user is not None:
         try:
             known = person()
+        except SessionOver as exc:  # the platform ended it: home, signed out
+            log.info("platform session over, signing out: %s", exc)
+            endings.session_over()
+            user = None
         except AccessServiceError as exc:  # a renewal due that failed: home greets all the same
             log.info("home without the account's name for now: %s", exc)
     return render_template("pages/index.html", user=user, name=greeting_name(known, user))
@@ -71,7 +76,8 @@ def person() -> dict[str, Any] | None:
     """The person's name and roles from GET /users/me: kept in the session after the first
     profile page, so the next ones call nothing. None (or empty) when the platform cannot say:
     the page then greets by the token's user name. The greeting is optional, so no error of
-    the call ends the page or the session; only an outage is tried again on the next page."""
+    the call ends the page, and only an outage is tried again on the next page. Raises
+    SessionOver when the platform has ended the session (it has no name to keep then)."""
     known = remembered_person()
     if known is not None:
         return known
@@ -80,7 +86,7 @@ def person() -> dict[str, Any] | None:
     except PlatformUnavailable as exc:
         log.info("profile without the account's name for now: %s", exc)
         return None
-    except (NotPermitted, NotFound, UnusableAnswer, SessionOver) as exc:
+    except (NotPermitted, NotFound, UnusableAnswer) as exc:
         log.info("profile without the account's name: %s", exc)
         forget_person()
     return remembered_person()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from urllib.parse import quote
 
 from flask import Flask, redirect, render_template, request, session
 from flask_wtf.csrf import CSRFError
@@ -83,17 +84,22 @@ def render_error(
             title=title or TITLES.get(status, "Error"),
             message=message,
             request_id=request_id,
-            retry_url=_this_page() if retry else None,
+            retry_url=this_page() if retry else None,
         ),
         status,
         headers,
     )
 
 
-def _this_page() -> str:
+# What a query may hold as it is in a link; every other byte (not ASCII, not UTF-8, quotes,
+# angle brackets, spaces) is percent-encoded, so the link asks for exactly the bytes asked for.
+QUERY_SAFE = "!$%&'()*+,/:;=?@[]~"
+
+
+def this_page() -> str:
     """This request's page, to load again: its path and query on this portal (a form's POST:
-    the page the form is on, as a GET)."""
-    query = request.query_string.decode() if request.method == "GET" else ""
+    the page the form is on, as a GET). The query's bytes are kept whatever they are."""
+    query = quote(request.query_string, safe=QUERY_SAFE) if request.method == "GET" else ""
     return request.script_root + request.path + (f"?{query}" if query else "")
 
 
