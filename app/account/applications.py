@@ -8,7 +8,7 @@ approval again. The confirmation says so beforehand, and the signed-out page aft
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.account.blueprint import bp, notice
@@ -34,8 +34,9 @@ def applications() -> str | Response:
         path_segment(chosen)
         own = any(item.id == chosen and item.client_id == own_client for item in api.approvals())
         api.withdraw_approval(chosen)
-        if own:  # the platform has ended this session's tokens with it
-            endings.session_over()
+        if own:  # the platform has ended the person's tokens for this portal with it (Spring's
+            # TokenApprovalStore.revokeApprovals): every session of theirs here ends now
+            endings.sign_out_everywhere(g.account["user_name"], revoke=False)
             return redirect(url_for("auth.signed_out", reason=APPROVAL_WITHDRAWN), 303)
         return redirect(url_for("account.applications", withdrawn=1), 303)
     approvals = api.approvals()

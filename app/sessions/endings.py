@@ -52,9 +52,10 @@ def end_session(user: str, ended: LiveSession) -> None:
     log.info("session ended from another", extra={"event": "session_ended"})
 
 
-def sign_out_everywhere(user: str) -> int:
+def sign_out_everywhere(user: str, *, revoke: bool = True) -> int:
     """End every session of the user at once, this one included, and revoke every refresh
-    token they held; how many sessions ended."""
+    token they held (unless not `revoke`: the platform has ended them already, as when the
+    person withdraws this portal's approval); how many sessions ended."""
     index = _index()
     live = index.live(user)
     grant_ids: set[str] = {item.data[GRANT] for item in live}
@@ -67,7 +68,7 @@ def sign_out_everywhere(user: str) -> int:
     index.delete(user)
     session.clear()
     for grant_id in grant_ids:
-        _drop_grant(grant_id, revoke=True)
+        _drop_grant(grant_id, revoke=revoke)
     log.info("signed out everywhere", extra={"event": "signed_out_everywhere"})
     return len(live)
 

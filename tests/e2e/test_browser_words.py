@@ -136,6 +136,11 @@ def test_withdrawing_the_portals_own_approval_says_why_you_are_signed_out(
     page.get_by_role("button", name="Approve").click()
     page.wait_for_url(portal.url + "/account/applications")
     assert "this portal" in page.locator("#applications").inner_text()
+    other = new_page(browser, phone)  # the person's other browser, signed in too
+    other.goto(portal.url + "/profile")
+    sign_in_form(other)
+    other.get_by_role("button", name="Approve").click()
+    other.wait_for_url(portal.url + "/profile")
     page.locator("a[href*='withdraw=']").first.click()
     warning = page.locator("#own-approval")
     assert "signs you out of the portal" in warning.inner_text()
@@ -148,7 +153,13 @@ def test_withdrawing_the_portals_own_approval_says_why_you_are_signed_out(
     assert "You withdrew this portal's access" in said and "approve this portal again" in said
     assert page.locator("header").get_by_role("link", name="Sign in").is_visible()
     assert axe_violations(page) == []
-    # What was said holds: signing in again asks for the approval first.
+    # What was said holds: the other browser is signed out of the portal too (back through
+    # the platform, which asks for the approval again)...
+    other.goto(portal.url + "/profile")
+    other.get_by_role("button", name="Approve").wait_for()
+    assert not other.url.startswith(portal.url)
+    other.context.close()
+    # ... and signing in again here asks for the approval first.
     page.locator("header").get_by_role("link", name="Sign in").click()
     page.get_by_role("button", name="Approve").wait_for()
     assert page.locator("#application").inner_text() == DESCRIPTION
