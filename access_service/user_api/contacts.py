@@ -29,6 +29,7 @@ bp = Blueprint("contacts", __name__, url_prefix="/api/v1/users/me/contacts")
 
 MAX_EMAIL = 254  # RFC 5321's limit on a path, which bounds an address
 MAX_LIMIT = 100  # the documented bound of `limit`
+INT_MAX = 2**31 - 1  # a Java int, which Spring reads `limit` and `offset` into
 
 
 @bp.get("")
@@ -116,8 +117,13 @@ def _whole_number(name: str, minimum: int, maximum: int | None) -> int:
     raw = request.args.get(name, "")
     if not raw:
         return minimum
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
+    if not (raw.isascii() and raw.isdigit()):
         raise BootError(400, f"{name} must be a whole number of at least {minimum}")
-    if maximum is not None and int(raw) > maximum:
-        raise BootError(400, f"{name} must be at most {maximum}")
-    return int(raw)
+    # More digits than an int holds is too large (and Python refuses to read a number of over
+    # 4,300 digits at all: a ValueError, not an answer).
+    number = int(raw) if len(raw) <= len(str(INT_MAX)) else INT_MAX + 1
+    if number < minimum:
+        raise BootError(400, f"{name} must be a whole number of at least {minimum}")
+    if number > (INT_MAX if maximum is None else maximum):
+        raise BootError(400, f"{name} must be at most {INT_MAX if maximum is None else maximum}")
+    return number
