@@ -20,13 +20,12 @@ from dataclasses import asdict, dataclass
 
 import msgspec
 from authlib.common.security import generate_token
-from flask import after_this_request, request, session
+from flask import after_this_request, request
 from werkzeug.wrappers import Response
 
 from app.components import components
 from app.sessions.references import reference
 
-PENDING = "sign_ins"  # where the previous release kept them, in the session
 KEY_PREFIX = "portal:sign-in:"
 STATE = re.compile(r"[A-Za-z0-9_-]{32,128}")  # what `start` issues; anything else is not ours
 MAX_AGE = 3600  # seconds a sign-in may take
@@ -101,7 +100,7 @@ def take(state: str) -> PendingSignIn | None:
     name = cookie_name(state)
     value = request.cookies.get(name)
     if value is None:
-        return _take_from_session(state)
+        return None
 
     def delete_cookie(response: Response) -> Response:
         response.delete_cookie(name, **_cookie_options())
@@ -115,20 +114,6 @@ def take(state: str) -> PendingSignIn | None:
         pending = msgspec.msgpack.decode(raw, type=PendingSignIn)
     except msgspec.DecodeError:  # not written by `start`
         return None
-    return pending if _fresh(pending) else None
-
-
-def _take_from_session(state: str) -> PendingSignIn | None:
-    """A sign-in the previous release kept in the session, while one may still be there."""
-    entries = dict(session.get(PENDING, {}))
-    found = entries.pop(state, None)
-    if found is None:
-        return None
-    if entries:
-        session[PENDING] = entries
-    else:
-        session.pop(PENDING)
-    pending = PendingSignIn(**found)
     return pending if _fresh(pending) else None
 
 
