@@ -6,8 +6,21 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.access_service.helpers import Browser, write_data
+from tests.access_service.helpers import ALEX, Browser, write_data
+from tests.access_service.inprocess import Emulator
 from tests.support.processes import AccessService
+
+
+@pytest.fixture()
+def emulator(tmp_path) -> Emulator:
+    """An emulator of the test's own, in-process, on the demo data (a module may override it)."""
+    return Emulator(tmp_path)
+
+
+@pytest.fixture()
+def alex(emulator) -> str:
+    """An access token of the demo user, who holds every authority, from `emulator`."""
+    return emulator.password_grant(ALEX)["access_token"]
 
 
 @pytest.fixture()

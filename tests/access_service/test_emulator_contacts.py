@@ -16,16 +16,6 @@ ROBIN = {"email": "robin.collaborator@xy-company.com", "firstName": "Robin", "la
 KIM = {"email": "kim@example.org", "firstName": "Kim", "lastName": None}
 
 
-@pytest.fixture()
-def emulator(tmp_path) -> Emulator:
-    return Emulator(tmp_path)
-
-
-@pytest.fixture()
-def alex(emulator) -> str:
-    return emulator.password_grant(ALEX)["access_token"]
-
-
 def add(emulator, token, *entries) -> list[dict]:
     response = emulator.api("POST", CONTACTS, token, json={"contacts": list(entries)})
     assert response.status_code == 201, response.get_json()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pyotp
-import pytest
 
 from tests.access_service.helpers import ALEX, EXAMPLE, csrf_token
 from tests.access_service.inprocess import Emulator
@@ -15,11 +14,6 @@ AUTHORIZE = {
     "client_id": EXAMPLE[0],
     "redirect_uri": "https://my-application-url/authcallback",
 }
-
-
-@pytest.fixture()
-def emulator(tmp_path) -> Emulator:
-    return Emulator(tmp_path)
 
 
 def code_at(emulator: Emulator, offset_steps: int = 0) -> str:

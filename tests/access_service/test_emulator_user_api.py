@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.access_service.helpers import ALEX, EXAMPLE, SAM, query
-from tests.access_service.inprocess import Emulator, basic
+from tests.access_service.inprocess import basic
 
 ME = "/api/v1/users/me"
 EMAIL = "/api/v1/users/me/notifications/email"
@@ -28,17 +28,6 @@ AUTHORITIES = [
     ("PUT", CONTACTS + "/123", "PERM_CONTACTS_UPDATE"),
     ("DELETE", CONTACTS + "/123", "PERM_CONTACTS_DELETE"),
 ]
-
-
-@pytest.fixture()
-def emulator(tmp_path) -> Emulator:
-    return Emulator(tmp_path)
-
-
-@pytest.fixture()
-def alex(emulator) -> str:
-    """An access token of the demo user with every authority."""
-    return emulator.password_grant(ALEX)["access_token"]
 
 
 def assert_unauthorized(response, error: str, description: str) -> None:

@@ -157,8 +157,18 @@ class Podman:
 
     def run(self, *args: str, check: bool = True, timeout: float = 600, **kwargs):
         """`podman ARGS`; its CompletedProcess (text), raising with its output if check fails."""
+        return self.completed(["podman", *args], check, timeout, **kwargs)
+
+    def compose(self, *args: str, check: bool = True, timeout: float = 300):
+        """`podman-compose --profile dev ARGS` on docker-compose.yml."""
+        command = [str(VENV_BIN / "podman-compose"), "--profile", "dev", *args]
+        return self.completed(command, check, timeout)
+
+    def completed(self, command: list[str], check: bool, timeout: float, **kwargs):
+        """`command` run from the repository's root on the test's storage; its
+        CompletedProcess (text), raising AssertionError with its output if check fails."""
         result = subprocess.run(
-            ["podman", *args],
+            command,
             cwd=ROOT,
             env=self.env,
             capture_output=True,
@@ -168,24 +178,7 @@ class Podman:
         )
         if check and result.returncode != 0:
             raise AssertionError(
-                f"podman {' '.join(args)} exited {result.returncode}:\n"
-                f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-            )
-        return result
-
-    def compose(self, *args: str, check: bool = True, timeout: float = 300):
-        """`podman-compose --profile dev ARGS` on docker-compose.yml."""
-        result = subprocess.run(
-            [str(VENV_BIN / "podman-compose"), "--profile", "dev", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"podman-compose {' '.join(args)} exited {result.returncode}:\n"
+                f"{Path(command[0]).name} {' '.join(command[1:])} exited {result.returncode}:\n"
                 f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
             )
         return result
