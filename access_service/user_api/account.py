@@ -59,16 +59,20 @@ def expire() -> tuple[str, int]:
     return "", 200
 
 
+def optional_text(body: dict[str, Any], name: str) -> str | None:
+    """The string member `name` of a JSON body, at most MAX_LENGTH characters (missing, null or
+    "" become None); raises BootError 400 for anything else."""
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BootError(400, f"{name} must be a string")
+    if value is not None and len(value) > MAX_LENGTH:
+        raise BootError(400, f"{name} must be at most {MAX_LENGTH} characters")
+    return value or None
+
+
 def validate_details(body: dict[str, Any]) -> dict[str, str | None]:
     """The four details from a PUT body (missing, null or "" become None); raises BootError."""
-    details: dict[str, str | None] = {}
-    for name in DETAILS:
-        value = body.get(name)
-        if value is not None and not isinstance(value, str):
-            raise BootError(400, f"{name} must be a string")
-        if value is not None and len(value) > MAX_LENGTH:
-            raise BootError(400, f"{name} must be at most {MAX_LENGTH} characters")
-        details[name] = value or None
+    details = {name: optional_text(body, name) for name in DETAILS}
     mobile = details["mobileNumber"]
     if mobile is not None and MOBILE_NUMBER.fullmatch(mobile) is None:
         raise BootError(

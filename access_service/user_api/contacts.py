@@ -22,7 +22,7 @@ from flask import Blueprint, Response, jsonify, request
 from ..contacts import BookFull, ContactTaken
 from ..extensions import components
 from ..resource_server import requires
-from .account import MAX_LENGTH, signed_in_user
+from .account import optional_text, signed_in_user
 from .boot import BootError, json_body
 
 bp = Blueprint("contacts", __name__, url_prefix="/api/v1/users/me/contacts")
@@ -93,12 +93,7 @@ def _contact(entry: Any) -> dict[str, str | None]:
         raise BootError(400, "email must be an email address, e.g. someone@example.com")
     contact: dict[str, str | None] = {"email": email.strip()}
     for name in ("firstName", "lastName"):
-        value = entry.get(name)
-        if value is not None and not isinstance(value, str):
-            raise BootError(400, f"{name} must be a string")
-        if value is not None and len(value) > MAX_LENGTH:
-            raise BootError(400, f"{name} must be at most {MAX_LENGTH} characters")
-        contact[name] = value or None
+        contact[name] = optional_text(entry, name)
     return contact
 
 
