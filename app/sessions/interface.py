@@ -13,7 +13,8 @@
   10^15 years); renewed at sign-in by flask-session's `regenerate` (see `regenerate` below);
 - SESSION_REFRESH_EACH_REQUEST = False: a session is written back only when it changed, so a
   page that only reads it cannot write a stale copy over tokens another request has just
-  refreshed; its idle timeout slides as it is read (the store's GETEX);
+  refreshed; its idle timeout slides as it is read (the store's GETEX) when the request is a
+  person's activity (app/sessions/activity.py: not the probes, /metrics, static files, 404s);
 - SESSION_PERMANENT = False: the cookie has no expiry and ends with the browser; the session
   in Redis ends before that (SESSION_IDLE_TIMEOUT, SESSION_ABSOLUTE_TIMEOUT);
 - the cookie's name and flags are Flask's SESSION_COOKIE_* (app/__init__.py: `__Host-` in
